@@ -1,0 +1,106 @@
+"""Forced alignment of known words against a stretch of audio, with Whisper's cross-attention.
+
+CTranslate2's ``Whisper.align`` (through faster-whisper's ``find_alignment``) teacher-forces the given text
+through the decoder and aligns its tokens to 20 ms audio frames by dynamic time warping. The probability it
+gives each token says how well the text fits the audio: words that were said score high, text that is not
+in the audio (a paragraph cut in the edit) scores near zero. The aligner uses it to decide doubtful passages
+and to time words the recogniser skipped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from align.audio import SAMPLE_RATE
+
+__all__ = ["TimedWord", "AcousticAligner"]
+
+WINDOW = 28.0  # seconds of audio per alignment call (Whisper sees 30 s at most)
+
+
+@dataclass(frozen=True)
+class TimedWord:
+    start: float
+    end: float
+    probability: float
+
+
+class AcousticAligner:
+    """Aligns words to audio windows of one episode with one loaded Whisper model."""
+
+    def __init__(self, model, samples: np.ndarray, language: str | None = "en"):
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.model = model
+        self.samples = samples
+        self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
+                                   language=language or "en")
+        self.calls = 0
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+    def align(self, words: list[str], lo: float, hi: float) -> list[TimedWord]:
+        """Times and fit of each word, said in order somewhere within [lo, hi] seconds."""
+        lo, hi = max(0.0, lo), min(self.duration, hi)
+        if not words:
+            return []
+        if hi - lo <= 0.05:
+            return [TimedWord(lo, lo, 0.0) for _ in words]
+        if hi - lo <= WINDOW:
+            return self._align_window(words, lo, hi)
+        # longer than one window: share the words among windows by their length
+        pieces = int(np.ceil((hi - lo) / WINDOW))
+        weights = np.cumsum([len(w) + 1 for w in words])
+        out: list[TimedWord] = []
+        first = 0
+        for k in range(pieces):
+            stop = len(words) if k == pieces - 1 else int(np.searchsorted(weights, weights[-1] * (k + 1) / pieces))
+            a, b = lo + (hi - lo) * k / pieces, lo + (hi - lo) * (k + 1) / pieces
+            out += self._align_window(words[first:stop], a, b) if stop > first else []
+            first = stop
+        return out
+
+    def _align_window(self, words: list[str], lo: float, hi: float) -> list[TimedWord]:
+        from faster_whisper.audio import pad_or_trim
+
+        self.calls += 1
+        clip = self.samples[int(lo * SAMPLE_RATE):int(hi * SAMPLE_RATE)]
+        features = self.model.feature_extractor(clip)
+        frames = min(features.shape[-1], 3000)
+        encoded = self.model.encode(pad_or_trim(features))
+        tokens: list[int] = []
+        owner: list[int] = []
+        for k, word in enumerate(words):
+            ids = self.tokenizer.encode(" " + word)
+            tokens += ids
+            owner += [k] * len(ids)
+        if not tokens:
+            return [TimedWord(lo, lo, 0.0) for _ in words]
+        result = self.model.model.align(encoded, self.tokenizer.sot_sequence, [tokens], frames,
+                                        median_filter_width=7)[0]
+        probabilities = np.asarray(result.text_token_probs, dtype=float)
+        pairs = np.asarray(result.alignments)
+        # first frame of each token: where the token index advances along the warping path
+        token_start = np.full(len(tokens) + 1, np.nan)
+        for text_index, time_index in pairs:
+            if text_index <= len(tokens) and np.isnan(token_start[text_index]):
+                token_start[text_index] = time_index
+        token_start[-1] = frames if np.isnan(token_start[-1]) else token_start[-1]
+        for k in range(len(tokens) - 1, -1, -1):  # fill holes from the right
+            if np.isnan(token_start[k]):
+                token_start[k] = token_start[k + 1]
+        per_second = self.model.tokens_per_second  # 50 a second
+        out = []
+        for k in range(len(words)):
+            idx = [i for i, o in enumerate(owner) if o == k]
+            if not idx:
+                out.append(TimedWord(lo, lo, 0.0))
+                continue
+            start = float(lo + token_start[idx[0]] / per_second)
+            end = float(lo + token_start[idx[-1] + 1] / per_second)
+            out.append(TimedWord(round(start, 3), round(max(start, end), 3),
+                                 round(float(probabilities[idx].mean()), 3)))
+        return out

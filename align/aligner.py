@@ -1,0 +1,621 @@
+"""Map every transcript token onto the recognised words: a time, or "not in audio".
+
+The transcript and the recognised words are both broken into spoken units (``normalise.spoken_units``).
+Units are aligned globally and monotonically in two steps that keep the work near-linear:
+
+1. anchors: runs of ``ANCHOR_LENGTH`` units that occur exactly once on each side, reduced to the longest chain
+   that is in order on both sides;
+2. between consecutive anchors, a dynamic-programming alignment with affine gap costs (Gotoh), which prefers
+   a few long gaps (a paragraph cut from the audio, an ad read) over many scattered chance matches, and pairs a
+   misheard word with what was heard in its place.
+
+Tokens whose units found no partner lie in gaps. A short gap is speech the recogniser missed or misheard:
+its tokens get times from their neighbours and the unclaimed speech between them. A long gap is text that is
+not in the audio (a cut paragraph, page text around the interview) unless the audio holds unclaimed time
+enough to have said it. Recognised speech that no token claims is reported as not in the transcript.
+
+>>> from align.transcript import parse_transcript
+>>> words = [RecognisedWord(w, s, s + 0.3) for s, w in zip(range(6), "so today we look at 1823".split())]
+>>> a = align_words(parse_transcript("A: So today we look at eighteen twenty-three."), words)
+>>> [(t.status, t.start) for t in a.timings]
+[('matched', 0), ('matched', 1), ('matched', 2), ('matched', 3), ('matched', 4), ('matched', 5), ('matched', 5.126)]
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+from align.normalise import similarity, spoken_units
+from align.transcript import Transcript
+
+__all__ = ["RecognisedWord", "WordTiming", "UnscriptedSpan", "Alignment", "align_words"]
+
+Status = Literal["matched", "misheard", "forced", "interpolated", "not_in_audio", "note"]
+# verifier(words, lo, hi) -> [(start, end, probability)] for words said in order within [lo, hi] seconds
+Verifier = Callable[[list[str], float, float], list]
+
+
+@dataclass(frozen=True)
+class RecognisedWord:
+    """A word as the speech recogniser heard it, with its time in seconds."""
+
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class WordTiming:
+    """Where one transcript token was spoken. ``start``/``end`` are None when it is not in the audio
+    (or is a note)."""
+
+    token: int
+    status: Status
+    start: float | None = None
+    end: float | None = None
+    confidence: float = 0.0
+
+
+@dataclass(frozen=True)
+class UnscriptedSpan:
+    """Recognised speech that the transcript lacks (an ad read, a remark cut from the text)."""
+
+    start: float
+    end: float
+    heard: str
+
+
+@dataclass
+class Alignment:
+    transcript: Transcript
+    words: list[RecognisedWord]
+    timings: list[WordTiming]  # one per transcript token, in transcript order
+    unscripted: list[UnscriptedSpan] = field(default_factory=list)
+
+    @property
+    def spoken(self) -> list[WordTiming]:
+        return [t for t in self.timings if t.start is not None]
+
+
+# Scores of the unit alignment. A run of up to about four misheard units is paired (each pair costs
+# MISMATCH); longer runs become gaps. An island of fewer than three matching units inside a gap is not
+# worth the two extra gap openings it costs, so chance matches of "of the" do not split a cut paragraph.
+MATCH = 2.0
+MISMATCH = -1.5
+GAP_OPEN = -3.0
+GAP_EXTEND = -0.1
+CONTINUE = 0.05  # of two equal alignments, prefer the one whose matches run on without breaks
+FUZZY_MIN = 0.7  # similarity from which two different units count as the same word misspelt
+ANCHOR_LENGTH = 4
+MAX_CELLS = 250_000  # largest window aligned by dynamic programming in one piece
+LONG_GAP_UNITS = 6  # an unmatched run of this many units or more may be text that is not in the audio
+SECONDS_PER_UNIT = 0.25  # a generous lower bound on speaking time, to tell skipped speech from cut text
+FASTEST_UNIT = 0.1  # no one says a unit faster: text that cannot fit in the time between its neighbours
+FIT_PROBABILITY = 0.3  # mean token probability from which a forced-aligned passage counts as said
+MIN_TIMING_FIT = 0.12  # below this, forced-alignment times of a said run are no better than spreading
+FILLERS = {"um", "uh", "er", "erm", "ah", "hmm", "mm", "mhm", "uhm"}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    text: str
+    owner: int  # transcript token index, or recognised word index
+    start: float = 0.0
+    end: float = 0.0
+
+
+def _transcript_units(transcript: Transcript) -> list[_Unit]:
+    units = []
+    for token in transcript.tokens:
+        if not token.is_note:
+            units += [_Unit(u, token.index) for u in spoken_units(token.text)]
+    return units
+
+
+def _recognised_units(words: list[RecognisedWord]) -> list[_Unit]:
+    """Units of the recognised words; a word that says several units shares its time among them by length."""
+    units = []
+    for k, word in enumerate(words):
+        parts = spoken_units(word.text)
+        total = sum(len(p) for p in parts) or 1
+        t = word.start
+        for p in parts:
+            d = (word.end - word.start) * len(p) / total
+            units.append(_Unit(p, k, t, t + d))
+            t += d
+    return units
+
+
+def _unique_grams(texts: list[str], lo: int, hi: int, n: int) -> dict[tuple[str, ...], int]:
+    seen: dict[tuple[str, ...], int] = {}
+    for i in range(lo, hi - n + 1):
+        gram = tuple(texts[i:i + n])
+        seen[gram] = -1 if gram in seen else i
+    return {g: i for g, i in seen.items() if i >= 0}
+
+
+def _longest_chain(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Longest subsequence of (t, r) pairs, sorted by t, whose r also increase (patience sorting)."""
+    pairs.sort()
+    tails: list[int] = []  # r of the last pair of the best chain of each length
+    tail_at: list[int] = []
+    back: list[int] = []
+    for k, (_, r) in enumerate(pairs):
+        pos = bisect.bisect_left(tails, r)
+        if pos == len(tails):
+            tails.append(r)
+            tail_at.append(k)
+        else:
+            tails[pos] = r
+            tail_at[pos] = k
+        back.append(tail_at[pos - 1] if pos else -1)
+    chain = []
+    k = tail_at[-1] if tail_at else -1
+    while k >= 0:
+        chain.append(pairs[k])
+        k = back[k]
+    return chain[::-1]
+
+
+class _UnitAligner:
+    def __init__(self, t_texts: list[str], r_texts: list[str]):
+        self.t = t_texts
+        self.r = r_texts
+        self.pairs: dict[int, int] = {}  # transcript unit -> recognised unit
+        self._scores: dict[tuple[str, str], float] = {}
+
+    def score(self, a: str, b: str) -> float:
+        if a == b:
+            return MATCH
+        key = (a, b)
+        cached = self._scores.get(key)
+        if cached is None:
+            cached = MISMATCH
+            if min(len(a), len(b)) >= 3 and abs(len(a) - len(b)) <= 3:
+                sim = similarity(a, b)
+                if sim >= FUZZY_MIN:
+                    cached = MATCH * sim
+            self._scores[key] = cached
+        return cached
+
+    def align(self, t0: int, t1: int, r0: int, r1: int, gram: int = ANCHOR_LENGTH) -> None:
+        """Align transcript units [t0, t1) with recognised units [r0, r1)."""
+        if t0 >= t1 or r0 >= r1:
+            return
+        if (t1 - t0) * (r1 - r0) <= MAX_CELLS and gram < ANCHOR_LENGTH:
+            self._dynamic(t0, t1, r0, r1)
+            return
+        anchors: list[tuple[int, int]] = []
+        n = gram
+        while not anchors and n >= 2:
+            tg = _unique_grams(self.t, t0, t1, n)
+            rg = _unique_grams(self.r, r0, r1, n)
+            anchors = _longest_chain([(i, rg[g]) for g, i in tg.items() if g in rg])
+            if not anchors:
+                n -= 1
+        if not anchors:
+            if (t1 - t0) * (r1 - r0) <= MAX_CELLS:
+                self._dynamic(t0, t1, r0, r1)
+            else:  # no landmarks in a huge window: split it where the two sides are proportionally alike
+                tm, rm = (t0 + t1) // 2, r0 + (r1 - r0) * ((t1 - t0) // 2) // (t1 - t0)
+                self.align(t0, tm, r0, rm, 2)
+                self.align(tm, t1, rm, r1, 2)
+            return
+        prev_t, prev_r = t0, r0
+        for ta, ra in anchors:
+            if ta < prev_t or ra < prev_r:
+                continue  # overlaps the previous anchor's run
+            self.align(prev_t, ta, prev_r, ra, n - 1)
+            for k in range(n):
+                self.pairs[ta + k] = ra + k
+            prev_t, prev_r = ta + n, ra + n
+        self.align(prev_t, t1, prev_r, r1, n - 1)
+
+    def _dynamic(self, t0: int, t1: int, r0: int, r1: int) -> None:
+        """Gotoh alignment of a window; states: 0 pair, 1 transcript unit unpaired, 2 recognised unit unpaired."""
+        n, m = t1 - t0, r1 - r0
+        neg = float("-inf")
+        width = m + 1
+        pair = [neg] * ((n + 1) * width)
+        gap_t = [neg] * ((n + 1) * width)
+        gap_r = [neg] * ((n + 1) * width)
+        back = bytearray((n + 1) * width * 3)
+        pair[0] = 0.0
+        t, r, score = self.t, self.r, self.score
+        for i in range(n + 1):
+            row = i * width
+            up = row - width
+            for j in range(m + 1):
+                c = row + j
+                if i and j:
+                    d = up + j - 1
+                    best, state = pair[d] + CONTINUE, 0
+                    if gap_t[d] > best:
+                        best, state = gap_t[d], 1
+                    if gap_r[d] > best:
+                        best, state = gap_r[d], 2
+                    pair[c] = best + score(t[t0 + i - 1], r[r0 + j - 1])
+                    back[c * 3] = state
+                if i:
+                    u = up + j
+                    best, state = pair[u] + GAP_OPEN, 0
+                    if gap_t[u] + GAP_EXTEND > best:
+                        best, state = gap_t[u] + GAP_EXTEND, 1
+                    if gap_r[u] + GAP_OPEN > best:
+                        best, state = gap_r[u] + GAP_OPEN, 2
+                    gap_t[c] = best
+                    back[c * 3 + 1] = state
+                if j:
+                    left = c - 1
+                    best, state = pair[left] + GAP_OPEN, 0
+                    if gap_r[left] + GAP_EXTEND > best:
+                        best, state = gap_r[left] + GAP_EXTEND, 2
+                    if gap_t[left] + GAP_OPEN > best:
+                        best, state = gap_t[left] + GAP_OPEN, 1
+                    gap_r[c] = best
+                    back[c * 3 + 2] = state
+        end = n * width + m
+        tables = (pair, gap_t, gap_r)
+        state = max(range(3), key=lambda s: tables[s][end])
+        i, j = n, m
+        while i or j:
+            c = i * width + j
+            previous = back[c * 3 + state]
+            if state == 0:
+                if score(t[t0 + i - 1], r[r0 + j - 1]) > 0:
+                    self.pairs[t0 + i - 1] = r0 + j - 1
+                else:
+                    self.pairs[t0 + i - 1] = -(r0 + j - 1) - 1  # paired, but heard differently
+                i, j = i - 1, j - 1
+            elif state == 1:
+                i -= 1
+            else:
+                j -= 1
+            state = previous
+
+
+def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: Verifier | None = None) -> Alignment:
+    """Align a parsed transcript with recognised words. Every token gets a WordTiming.
+
+    ``verifier`` (see ``acoustic.AcousticAligner.align``) decides passages the recogniser did not hear as
+    written: said (and then timed by it) or not in the audio. Without it, the time between the neighbours
+    and what the recogniser heard there decide.
+    """
+    t_units = _transcript_units(transcript)
+    r_units = _recognised_units(words)
+    aligner = _UnitAligner([u.text for u in t_units], [u.text for u in r_units])
+    aligner.align(0, len(t_units), 0, len(r_units))
+
+    # per token: the recognised units its units were paired with (exactly or as a mishearing)
+    matched: dict[int, list[int]] = {}
+    misheard: dict[int, list[int]] = {}
+    _drop_sparse_paragraphs(transcript, t_units, aligner.pairs)
+    claimed = [False] * len(r_units)
+    for ti, ri in aligner.pairs.items():
+        owner = t_units[ti].owner
+        if ri >= 0:
+            matched.setdefault(owner, []).append(ri)
+        else:
+            ri = -ri - 1
+            misheard.setdefault(owner, []).append(ri)
+        claimed[ri] = True
+
+    timings: list[WordTiming | None] = [None] * len(transcript.tokens)
+    for token in transcript.tokens:
+        if token.is_note:
+            timings[token.index] = WordTiming(token.index, "note")
+        elif token.index in matched or token.index in misheard:
+            rs = sorted(matched.get(token.index, []) + misheard.get(token.index, []))
+            status: Status = "matched" if token.index in matched else "misheard"
+            confidence = min(words[r_units[r].owner].probability for r in rs)
+            if status == "misheard":
+                confidence *= 0.5
+            timings[token.index] = WordTiming(token.index, status, round(r_units[rs[0]].start, 3),
+                                              round(r_units[rs[-1]].end, 3),
+                                              round(confidence, 3))
+
+    _fill_gaps(transcript, timings, t_units, r_units, claimed, verifier)
+    unscripted = _unscripted_spans(r_units, claimed, words)
+    return Alignment(transcript, words, [t for t in timings if t is not None], unscripted)
+
+
+SPARSE_SHARE = 0.3  # a paragraph with fewer of its units heard as written has only chance matches
+
+
+def _drop_sparse_paragraphs(transcript: Transcript, t_units: list[_Unit], pairs: dict[int, int]) -> None:
+    """Forget the matches of paragraphs that are mostly unmatched ("the", "of the" found by chance in page
+    text or a cut paragraph), so the whole paragraph is judged as one passage."""
+    units: dict[int, list[int]] = {}
+    for k, u in enumerate(t_units):
+        units.setdefault(transcript.tokens[u.owner].paragraph, []).append(k)
+    for members in units.values():
+        exact = sum(1 for k in members if pairs.get(k, -1) >= 0)
+        if len(members) >= 4 and exact < SPARSE_SHARE * len(members):
+            for k in members:
+                pairs.pop(k, None)
+
+
+def _fill_gaps(transcript: Transcript, timings: list[WordTiming | None], t_units: list[_Unit],
+               r_units: list[_Unit], claimed: list[bool], verifier: Verifier | None) -> None:
+    """Decide each run of unpaired tokens: spoken (times from what was heard there) or not in the audio."""
+    gaps = _Gaps(transcript.tokens, timings, t_units, r_units, claimed, verifier)
+    for run in _unpaired_runs(timings):
+        gaps.decide(run, _pieces(transcript.tokens, run))
+
+
+def _unpaired_runs(timings: list[WordTiming | None]) -> list[list[int]]:
+    """Runs of consecutive tokens without a time (notes between them do not break a run)."""
+    runs: list[list[int]] = []
+    k = 0
+    while k < len(timings):
+        if timings[k] is not None:
+            k += 1
+            continue
+        run = [k]
+        k += 1
+        while k < len(timings) and (timings[k] is None or timings[k].status == "note"):
+            if timings[k] is None:
+                run.append(k)
+            k += 1
+        runs.append(run)
+    return runs
+
+
+def _pieces(tokens, run: list[int]) -> list[tuple[list[int], bool]]:
+    """Split a run into the part of a paragraph it starts in, the whole paragraphs it covers, and the part of a
+    paragraph it ends in; True marks whole paragraphs (possibly cut from the audio as a passage)."""
+    inside = set(run)
+
+    def whole(paragraph: int) -> bool:
+        return all(t.index in inside or t.is_note for t in tokens if t.paragraph == paragraph)
+
+    pieces: list[tuple[list[int], bool]] = []
+    for i in run:
+        w = whole(tokens[i].paragraph) if not pieces or tokens[pieces[-1][0][-1]].paragraph != tokens[i].paragraph \
+            else pieces[-1][1]
+        if pieces and pieces[-1][1] == w and (w or tokens[pieces[-1][0][-1]].paragraph == tokens[i].paragraph):
+            pieces[-1][0].append(i)
+        else:
+            pieces.append(([i], w))
+    return pieces
+
+
+class _Gaps:
+    def __init__(self, tokens, timings, t_units, r_units, claimed, verifier):
+        self.tokens, self.timings, self.r_units, self.claimed, self.verifier = tokens, timings, r_units, claimed, verifier
+        self.units_of: dict[int, list[str]] = {}
+        for u in t_units:
+            self.units_of.setdefault(u.owner, []).append(u.text)
+        self.starts = [u.start for u in r_units]
+
+    def decide(self, run: list[int], pieces: list[tuple[list[int], bool]]) -> None:
+        """Judge a run piece by piece (whole paragraphs may be cut from the audio; parts of paragraphs were
+        said), then time the spoken tokens together."""
+        tokens, timings, r_units = self.tokens, self.timings, self.r_units
+        before = next((timings[j] for j in range(run[0] - 1, -1, -1)
+                       if timings[j] is not None and timings[j].start is not None), None)
+        after = next((timings[j] for j in range(run[-1] + 1, len(tokens))
+                      if timings[j] is not None and timings[j].start is not None), None)
+        lo = before.end if before else 0.0
+        hi = after.start if after else (r_units[-1].end if r_units else 0.0)
+        hi = max(lo, hi)
+        units = {i: len(self.units_of.get(i, [])) for i in run}
+        a = bisect.bisect_left(self.starts, lo - 1e-6)
+        b = bisect.bisect_left(self.starts, hi - 1e-6)
+        free = [i for i in range(a, b) if not self.claimed[i] and r_units[i].text not in FILLERS]
+        any_whole = any(whole for _, whole in pieces)
+        long = sum(units.values()) >= LONG_GAP_UNITS
+
+        fit_of: dict[int, float] = {}
+        if self.verifier is not None and (long or any_whole):
+            timed = self.verifier([tokens[i].text for i in run], lo - 0.5, hi + 0.5)
+            fit_of = {i: t[2] for i, t in zip(run, timed)}
+        spoken: list[int] = []
+        for piece, whole in pieces:
+            piece_units = sum(units[i] for i in piece)
+            if not whole or piece_units == 0:
+                spoken += piece
+                continue
+            can_fit = hi - lo >= FASTEST_UNIT * piece_units
+            if self.verifier is not None:
+                fit = sum(fit_of[i] for i in piece) / len(piece)
+                said = can_fit and fit >= FIT_PROBABILITY
+            else:
+                heard = _best_heard([u for i in piece for u in self.units_of.get(i, [])],
+                                    _groups(free, r_units), r_units)
+                busy = sum(r_units[i].end - r_units[i].start for i in free)
+                said = can_fit and bool(heard or (before is not None and after is not None and
+                                                  hi - lo - busy >= SECONDS_PER_UNIT * piece_units))
+            if said:
+                spoken += piece
+            else:
+                for i in piece:
+                    timings[i] = WordTiming(i, "not_in_audio")
+        if spoken:
+            self._time(spoken, lo, hi, free, timed if len(spoken) == len(run) and fit_of else None)
+
+    def _time(self, run: list[int], lo: float, hi: float, free: list[int], timed: list | None) -> None:
+        tokens, timings, r_units = self.tokens, self.timings, self.r_units
+        run_units = [u for i in run for u in self.units_of.get(i, [])]
+        if not run_units:  # tokens of punctuation only: shown with their neighbour
+            for i in run:
+                timings[i] = WordTiming(i, "interpolated", lo, lo, 0.0)
+            return
+        long = len(run_units) >= LONG_GAP_UNITS
+        if long and self.verifier is not None:
+            if self._time_around_unrelated(run, lo, hi, free, "".join(run_units)):
+                return
+            if timed is None:
+                timed = self.verifier([tokens[i].text for i in run], lo - 0.5, hi + 0.5)
+            fit = sum(t[2] for t in timed) / max(1, len(timed))
+            if fit >= MIN_TIMING_FIT:
+                for i, (start, end, probability) in zip(run, timed):
+                    timings[i] = WordTiming(i, "forced", start, end, round(probability * fit, 3))
+                for i in free:
+                    self.claimed[i] = True
+                return
+        heard = _best_heard(run_units, _groups(free, r_units), r_units)
+        if heard:
+            span = (r_units[heard[0]].start, r_units[heard[-1]].end)
+        elif long:
+            span = (lo, hi)
+        else:
+            span = _quiet_span(lo, hi, len(run), starts_paragraph=tokens[run[0]].index == _first_of_line(tokens, run[0]))
+        _spread(run, tokens, timings, span[0], max(span))
+        for i in heard:
+            self.claimed[i] = True
+
+    def _time_around_unrelated(self, run: list[int], lo: float, hi: float, free: list[int], written: str) -> bool:
+        """Where the gap also holds speech unlike the run (an ad read between two turns), place the run's
+        turns and paragraphs in the stretches around it that fit them best. False if there is no such speech."""
+        tokens, r_units = self.tokens, self.r_units
+        unrelated = [g for g in _groups(free, r_units)
+                     if len(g) >= 5 and _char_similarity(written, "".join(r_units[i].text for i in g)) < 0.35]
+        if not unrelated:
+            return False
+        windows, start = [], lo
+        for g in unrelated:
+            windows.append((start, r_units[g[0]].start))
+            start = r_units[g[-1]].end
+        windows.append((start, hi))
+        windows = [(a, b) for a, b in windows if b - a > 0.3] or [(lo, hi)]
+        pieces: list[list[int]] = []
+        for i in run:
+            if pieces and tokens[pieces[-1][-1]].paragraph == tokens[i].paragraph:
+                pieces[-1].append(i)
+            else:
+                pieces.append([i])
+        # monotonic assignment of pieces to windows that maximises the summed fit
+        fit = [[0.0] * len(windows) for _ in pieces]
+        for p, piece in enumerate(pieces):
+            for w, (a, b) in enumerate(windows):
+                timed = self.verifier([tokens[i].text for i in piece], a - 0.3, b + 0.3)
+                fit[p][w] = sum(t[2] for t in timed) / max(1, len(timed)) * len(piece)
+        best = [[float("-inf")] * len(windows) for _ in pieces]
+        back = [[0] * len(windows) for _ in pieces]
+        for p in range(len(pieces)):
+            for w in range(len(windows)):
+                prior, arg = (0.0, w) if p == 0 else max((best[p - 1][v], v) for v in range(w + 1))
+                best[p][w], back[p][w] = prior + fit[p][w], arg
+        w = max(range(len(windows)), key=lambda v: best[-1][v])
+        chosen = [0] * len(pieces)
+        for p in range(len(pieces) - 1, -1, -1):
+            chosen[p] = w
+            w = back[p][w]
+        for w, (a, b) in enumerate(windows):
+            members = [i for p, piece in enumerate(pieces) if chosen[p] == w for i in piece]
+            if not members:
+                continue
+            timed = self.verifier([tokens[i].text for i in members], a - 0.3, b + 0.3)
+            window_fit = sum(t[2] for t in timed) / max(1, len(timed))
+            for i, (start, end, probability) in zip(members, timed):
+                self.timings[i] = WordTiming(i, "forced", start, end, round(probability * window_fit, 3))
+        taken = {i for g in unrelated for i in g}
+        for i in free:
+            if i not in taken:
+                self.claimed[i] = True
+        return True
+
+
+def _is_passage(tokens, run: list[int]) -> bool:
+    """Whether a run of tokens is whole sentences: it starts a paragraph or follows a sentence end, and it
+    ends a paragraph or ends a sentence."""
+    first, last = run[0], run[-1]
+    starts = first == 0 or tokens[first - 1].paragraph != tokens[first].paragraph or bool(
+        _SENTENCE_END.search(tokens[first - 1].text))
+    ends = last + 1 >= len(tokens) or tokens[last + 1].paragraph != tokens[last].paragraph or bool(
+        _SENTENCE_END.search(tokens[last].text))
+    return starts and ends
+
+
+_SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*$")
+
+
+def _first_of_line(tokens, i: int) -> int:
+    while i > 0 and tokens[i - 1].line == tokens[i].line:
+        i -= 1
+    return i
+
+
+def _groups(free: list[int], r_units: list[_Unit], pause: float = 1.0) -> list[list[int]]:
+    groups: list[list[int]] = []
+    for i in free:
+        if groups and (i == groups[-1][-1] + 1 or r_units[i].start - r_units[groups[-1][-1]].end < pause):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def _best_heard(run_units: list[str], groups: list[list[int]], r_units: list[_Unit]) -> list[int]:
+    """The stretch of unclaimed recognised speech that sounds most like the run, if any does.
+
+    A short run takes any nearby speech of about its length; a long one only speech that resembles it in
+    spelling (a misheard name), never an unrelated ad read.
+    """
+    if not groups:
+        return []
+    written = "".join(run_units)
+    best: list[int] = []
+    best_score = 0.0
+    for first in range(min(len(groups), 12)):
+        heard_units: list[int] = []
+        for group in groups[first:first + 6]:
+            heard_units = heard_units + group
+            if len(heard_units) > 2.5 * len(run_units) + 2:
+                break
+            said = "".join(r_units[i].text for i in heard_units)
+            score = _char_similarity(written, said)
+            if score > best_score:
+                best, best_score = heard_units, score
+    short = len(run_units) < LONG_GAP_UNITS
+    return best if best_score >= (0.25 if short else 0.45) else []
+
+
+def _char_similarity(a: str, b: str) -> float:
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _quiet_span(lo: float, hi: float, n_tokens: int, starts_paragraph: bool) -> tuple[float, float]:
+    """Where a few words that nobody heard most likely were: next to the neighbour they belong with."""
+    length = min(hi - lo, 0.35 * n_tokens)
+    return (hi - length, hi) if starts_paragraph else (lo, lo + length)
+
+
+def _spread(run: list[int], tokens, timings: list[WordTiming | None], lo: float, hi: float) -> None:
+    """Share [lo, hi] among the run's tokens by their length."""
+    lengths = [len(tokens[i].text) + 1 for i in run]
+    total = sum(lengths)
+    t = lo
+    for i, length in zip(run, lengths):
+        d = (hi - lo) * length / total
+        timings[i] = WordTiming(i, "interpolated", round(t, 3), round(t + d, 3), 0.0)
+        t += d
+
+
+def _unscripted_spans(r_units: list[_Unit], claimed: list[bool], words: list[RecognisedWord],
+                      min_units: int = 5, min_seconds: float = 1.5, max_pause: float = 2.0) -> list[UnscriptedSpan]:
+    """Runs of unclaimed recognised speech long enough to be more than a filler or a slip."""
+    spans: list[UnscriptedSpan] = []
+    run: list[_Unit] = []
+
+    def close() -> None:
+        content = [u for u in run if u.text not in FILLERS]
+        if len(content) >= min_units and run[-1].end - run[0].start >= min_seconds:
+            owners = sorted({u.owner for u in run})
+            heard = " ".join(words[o].text.strip() for o in owners)
+            spans.append(UnscriptedSpan(round(run[0].start, 3), round(run[-1].end, 3), heard))
+        run.clear()
+
+    for unit, taken in zip(r_units, claimed):
+        if taken or (run and unit.start - run[-1].end > max_pause):
+            close()
+        if not taken:
+            run.append(unit)
+    close()
+    return spans

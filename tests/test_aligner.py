@@ -1,0 +1,102 @@
+import random
+
+from align.aligner import RecognisedWord, align_words
+from align.transcript import parse_transcript
+
+from helpers import said
+
+
+def statuses(alignment):
+    return [t.status for t in alignment.timings]
+
+
+def test_exact_speech_is_matched_in_order():
+    t = parse_transcript("A: the quick brown fox jumps over the lazy dog")
+    a = align_words(t, said("the quick brown fox jumps over the lazy dog"))
+    assert statuses(a) == ["matched"] * 9
+    assert [x.start for x in a.timings] == [round(0.4 * k, 3) for k in range(9)]
+
+
+def test_fillers_and_repeats_in_the_audio_are_skipped():
+    t = parse_transcript("A: I think that we should go now")
+    a = align_words(t, said("I um think that that we uh should go now"))
+    assert statuses(a) == ["matched"] * 7
+    assert a.timings[2].start in (1.2, 1.6)  # "that" takes one of the two
+    assert a.unscripted == []
+
+
+def test_misheard_word_takes_the_time_of_what_was_heard():
+    t = parse_transcript("A: we spoke with Sacha Llorenti about the summit today")
+    a = align_words(t, said("we spoke with Sasha Lorenty about the summit today"))
+    assert all(s in ("matched", "misheard") for s in statuses(a))
+    assert a.timings[4].start == 1.6
+
+
+def test_numbers_match_their_spoken_form():
+    t = parse_transcript("A: it was published in 1823 and costs $200 now")
+    a = align_words(t, said("it was published in eighteen twenty three and costs two hundred dollars now"))
+    assert statuses(a) == ["matched"] * 9
+
+
+def test_a_cut_paragraph_is_not_in_audio():
+    t = parse_transcript("A: first we talk about the weather today.\n\n"
+                         "This whole paragraph was removed from the recording by the editor.\n\n"
+                         "A: and then we talk about sports.")
+    a = align_words(t, said("first we talk about the weather today and then we talk about sports"))
+    cut = [t.tokens[x.token].line for x in a.timings if x.status == "not_in_audio"]
+    assert cut == [3] * 11
+    assert all(x.start is not None for x in a.timings if t.tokens[x.token].line != 3)
+
+
+def test_page_text_around_the_interview_is_not_in_audio():
+    page = "Home News Podcasts\n\nSubscribe to our newsletter for weekly updates and more.\n\n"
+    t = parse_transcript(page + "HOST: welcome to the show everyone\n\nLeave a comment below. Share this story.")
+    a = align_words(t, said("welcome to the show everyone", start=5.0))
+    shown = [t.tokens[x.token].text for x in a.timings if x.start is not None]
+    assert shown == ["welcome", "to", "the", "show", "everyone"]
+
+
+def test_an_ad_read_is_not_in_the_transcript():
+    t = parse_transcript("A: here is the news for today.\n\nB: thanks for having me on the show.")
+    words = said("here is the news for today") + said(
+        "this episode is brought to you by our sponsor visit them now", start=4.0) + said(
+        "thanks for having me on the show", start=10.0)
+    a = align_words(t, words)
+    assert all(x.status == "matched" for x in a.timings)
+    assert len(a.unscripted) == 1 and 4.0 <= a.unscripted[0].start < a.unscripted[0].end <= 9.0
+    assert a.unscripted[0].heard.startswith("this episode")
+
+
+def test_a_repeated_phrase_maps_to_its_own_occurrence():
+    text = "we will win. " * 3 + "and that is all."
+    t = parse_transcript("A: " + text)
+    a = align_words(t, said(text.replace(".", "")))
+    assert [x.start for x in a.timings] == sorted(x.start for x in a.timings)
+    assert a.timings[3].start == 1.2 and a.timings[6].start == 2.4
+
+
+def test_notes_are_not_matched():
+    t = parse_transcript("A: well [laughs] that is funny")
+    a = align_words(t, said("well that is funny"))
+    assert statuses(a) == ["matched", "note", "matched", "matched", "matched"]
+
+
+def test_a_missed_word_gets_a_time_between_its_neighbours():
+    t = parse_transcript("A: one two three four five six")
+    a = align_words(t, said("one two three five six"))
+    four = a.timings[3]
+    assert four.status == "interpolated"
+    assert a.timings[2].start < four.start <= a.timings[4].start
+
+
+def test_every_token_gets_a_timing_on_long_random_input():
+    rng = random.Random(1)
+    vocabulary = [f"w{k}" for k in range(400)] + ["the", "of", "and", "a"] * 50
+    spoken = [rng.choice(vocabulary) for _ in range(3000)]
+    heard = [w if rng.random() > 0.1 else "zz" for w in spoken if rng.random() > 0.05]
+    t = parse_transcript("A: " + " ".join(spoken))
+    a = align_words(t, [RecognisedWord(w, k * 0.3, k * 0.3 + 0.2) for k, w in enumerate(heard)])
+    assert len(a.timings) == len(t.tokens)
+    times = [x.start for x in a.timings if x.start is not None]
+    assert times == sorted(times)
+    assert sum(x.status == "matched" for x in a.timings) > 0.8 * len(spoken)

@@ -1,0 +1,103 @@
+"""The real pipeline with the bundled tiny.en model on the small fixture episode in fixtures/harbour
+(made with ../shared/bench/make_episode.py; truth.json holds every word's true start)."""
+import io
+import json
+import re
+import statistics
+import wave
+
+import numpy as np
+import pytest
+import webvtt
+
+from align.cli import run
+from align.errors import AudioError, MismatchError
+from align.pipeline import Options, align_episode
+
+
+def norm(text):
+    return re.sub(r"[^0-9a-z]+", "", text.lower())
+
+
+@pytest.fixture(scope="module")
+def result(harbour):
+    return align_episode(harbour["audio"], harbour["transcript"])
+
+
+def test_speakers_and_voices(result, harbour, tmp_path, capsys):
+    out = tmp_path / "ep.vtt"
+    assert run([str(harbour["audio"]), str(harbour["transcript"]), "-o", str(out), "-q"]) == 0
+    captions = webvtt.read(str(out)).captions
+    assert captions and all(c.voice in ("Maria Santos", "Tom Reyes") for c in captions)
+    assert [c.voice for c in captions][:2] == ["Maria Santos", "Maria Santos"]
+
+
+def test_every_spoken_token_is_captioned_in_order(result, harbour):
+    truth = harbour["truth"]["words"]
+    spoken = [norm(w["text"]) for w in truth if w.get("why") not in ("cut", "cruft")]
+    shown = [norm(w.text) for cue in result.cues for w in cue.words]
+    assert [w for w in shown if w] == [w for w in spoken if w]
+
+
+def test_text_not_in_the_audio_is_not_captioned_and_is_reported(result, harbour):
+    truth = harbour["truth"]["words"]
+    cut = " ".join(w["text"] for w in truth if w.get("why") == "cut")
+    shown = " ".join(c.text.replace("\n", " ") for c in result.cues)
+    assert cut and cut not in shown
+    reported = " ".join(p["text"] for p in result.report["not_in_audio"])
+    assert cut in reported
+    assert "Comments are closed." in reported and "Episode page:" in reported
+
+
+def test_the_ad_read_is_reported(result, harbour):
+    (ad_start, ad_end), = harbour["truth"]["unscripted_audio"]
+    spans = result.report["not_in_transcript"]
+    assert any(s["start"] < ad_end and s["end"] > ad_start for s in spans)
+    assert not any(c.start < ad_end - 0.5 and c.end > ad_start + 0.5 for c in result.cues)
+
+
+def test_word_start_error(result, harbour):
+    truth = harbour["truth"]["words"]
+    tokens = result.transcript.tokens
+    offset = len(tokens) - len(truth)  # the page text before the first label is not in truth.json
+    assert [t.text for t in tokens[offset:]] == [w["text"] for w in truth]
+    errors = [abs(result.alignment.timings[offset + k].start - w["start"])
+              for k, w in enumerate(truth) if w["start"] is not None]
+    assert statistics.median(errors) <= 0.15
+    assert sum(e > 1.0 for e in errors) <= 0.02 * len(errors)
+
+
+def test_json_and_srt_outputs(harbour, tmp_path, capsys):
+    json_out, srt_out = tmp_path / "ep.json", tmp_path / "ep.srt"
+    assert run([str(harbour["audio"]), str(harbour["transcript"]), "-o", str(json_out), "-q"]) == 0
+    assert run([str(harbour["audio"]), str(harbour["transcript"]), "-o", str(srt_out), "-q"]) == 0
+    segments = json.loads(json_out.read_text())["segments"]
+    assert segments[0] == {**segments[0], "speaker": "Maria Santos", "body": "Welcome"}
+    import srt
+    assert len(list(srt.parse(srt_out.read_text()))) >= 5
+
+
+def test_rerun_uses_the_cache(harbour):
+    again = align_episode(harbour["audio"], harbour["transcript"])
+    assert again.from_cache
+
+
+def test_audio_without_speech(tmp_path, harbour):
+    path = tmp_path / "tone.wav"
+    t = np.arange(16000 * 5) / 16000
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(1), f.setsampwidth(2), f.setframerate(16000)
+        f.writeframes((np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16).tobytes())
+    with pytest.raises((AudioError, MismatchError)):
+        align_episode(path, harbour["transcript"], Options(min_found_share=0.5))
+
+
+def test_transcript_of_another_episode(tmp_path, harbour, capsys):
+    other = tmp_path / "other.txt"
+    other.write_text("HOST: Today we discuss the history of jazz piano in New Orleans.\n\n"
+                     "GUEST: It began in the brothels and bars of Storyville around nineteen hundred.\n")
+    status = run([str(harbour["audio"]), str(other), "-o", str(tmp_path / "x.vtt")])
+    err = capsys.readouterr().err
+    assert status == MismatchError.exit_status
+    assert "found in the audio" in err and "Traceback" not in err
+    assert not (tmp_path / "x.vtt").exists()
