@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from align.audio import SAMPLE_RATE
+from align.cache import WindowMemo
 
 __all__ = ["TimedWord", "AcousticAligner"]
 
@@ -29,22 +30,40 @@ class TimedWord:
 class AcousticAligner:
     """Aligns words to audio windows of one episode with one loaded Whisper model."""
 
-    def __init__(self, model, samples: np.ndarray, language: str | None = "en"):
-        from faster_whisper.tokenizer import Tokenizer
-
-        self.model = model
-        self.samples = samples
-        self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
-                                   language=language or "en")
+    def __init__(self, model, samples, language: str | None = "en", memo: WindowMemo | None = None,
+                 model_identity: str = ""):
+        """``model`` and ``samples`` may be callables that load them, called only when a window is not in
+        ``memo`` (the store of earlier runs' results)."""
+        self._model = model
+        self._samples = samples
+        self.language = language or "en"
+        self.memo = memo or WindowMemo(None)
+        self.identity = model_identity
         self.calls = 0
 
     @property
-    def duration(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
+    def model(self):
+        if callable(self._model) and not hasattr(self._model, "transcribe"):
+            self._model = self._model()
+        return self._model
+
+    @property
+    def samples(self) -> np.ndarray:
+        if callable(self._samples):
+            self._samples = self._samples()
+        return self._samples
 
     def align(self, words: list[str], lo: float, hi: float) -> list[TimedWord]:
         """Times and fit of each word, said in order somewhere within [lo, hi] seconds."""
-        lo, hi = max(0.0, lo), min(self.duration, hi)
+        key = ("whisper", self.identity, words, round(lo, 3), round(hi, 3))
+        found = self.memo.get(key)
+        if found is None:
+            found = [[w.start, w.end, w.probability] for w in self._align(words, lo, hi)]
+            self.memo.put(key, found)
+        return [TimedWord(*w) for w in found]
+
+    def _align(self, words: list[str], lo: float, hi: float) -> list[TimedWord]:
+        lo, hi = max(0.0, lo), min(len(self.samples) / SAMPLE_RATE, hi)
         if not words:
             return []
         if hi - lo <= 0.05:
@@ -65,8 +84,12 @@ class AcousticAligner:
 
     def _align_window(self, words: list[str], lo: float, hi: float) -> list[TimedWord]:
         from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
 
         self.calls += 1
+        if not hasattr(self, "tokenizer"):
+            self.tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
+                                       language=self.language)
         clip = self.samples[int(lo * SAMPLE_RATE):int(hi * SAMPLE_RATE)]
         features = self.model.feature_extractor(clip)
         frames = min(features.shape[-1], 3000)

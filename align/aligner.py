@@ -319,6 +319,8 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
 
     _fill_gaps(transcript, timings, t_units, r_units, claimed, verifier)
     unscripted = _unscripted_spans(r_units, claimed, words)
+    if verifier is not None:  # Whisper sometimes invents text over speech it cannot make out: keep what the audio fits
+        unscripted = [s for s in unscripted if _fits(verifier, s.heard.split(), s.start, s.end)]
     return Alignment(transcript, words, [t for t in timings if t is not None], unscripted)
 
 
@@ -468,12 +470,19 @@ class _Gaps:
         for i in heard:
             self.claimed[i] = True
 
+    def _really_heard(self, group: list[int]) -> bool:
+        """Whether recognised speech is in the audio as heard, and not the recogniser's invention (Whisper
+        sometimes repeats earlier text over speech it cannot make out): the audio must fit the words."""
+        units = [self.r_units[i] for i in group]
+        return _fits(self.verifier, [u.text for u in units], units[0].start, units[-1].end)
+
     def _time_around_unrelated(self, run: list[int], lo: float, hi: float, free: list[int], written: str) -> bool:
         """Where the gap also holds speech unlike the run (an ad read between two turns), place the run's
         turns and paragraphs in the stretches around it that fit them best. False if there is no such speech."""
         tokens, r_units = self.tokens, self.r_units
         unrelated = [g for g in _groups(free, r_units)
-                     if len(g) >= 5 and _char_similarity(written, "".join(r_units[i].text for i in g)) < 0.35]
+                     if len(g) >= 5 and _char_similarity(written, "".join(r_units[i].text for i in g)) < 0.35
+                     and self._really_heard(g)]
         if not unrelated:
             return False
         windows, start = [], lo
@@ -596,6 +605,11 @@ def _spread(run: list[int], tokens, timings: list[WordTiming | None], lo: float,
         d = (hi - lo) * length / total
         timings[i] = WordTiming(i, "interpolated", round(t, 3), round(t + d, 3), 0.0)
         t += d
+
+
+def _fits(verifier: Verifier, words: list[str], lo: float, hi: float) -> bool:
+    timed = verifier(words, lo - 0.2, hi + 0.2)
+    return sum(t[2] for t in timed) / max(1, len(timed)) >= FIT_PROBABILITY
 
 
 def _unscripted_spans(r_units: list[_Unit], claimed: list[bool], words: list[RecognisedWord],

@@ -1,10 +1,11 @@
 """Group aligned words into caption cues that follow subtitle practice.
 
-A new cue starts at every speaker change and after a long pause. Within such a block, cue boundaries are
-chosen by dynamic programming over the words: every cue must fit ``max_lines`` lines of ``max_chars`` and
-``max_duration`` seconds; among the layouts that fit, the one with the cheapest breaks wins (sentence ends
-are free, clause punctuation cheap, breaks before conjunctions and prepositions dearer, breaks inside a
-phrase such as after an article dearest), with a small cost per cue so cues are not needlessly short.
+A new cue starts at every speaker change and after a pause longer than ``CaptionStyle.pause``. Within such a
+block, cue boundaries are chosen by dynamic programming over the words: every cue must fit ``max_lines`` lines
+of ``max_chars`` and ``max_duration`` seconds of speech; among the layouts that fit, the cheapest wins. Costs:
+each break (sentence end free, clause punctuation cheap, before a conjunction or preposition dearer, inside a
+phrase dearest, see ``break_cost``), each cue, unbalanced lines, and above all a reading speed over
+``max_cps`` for the time the cue can really stay up (held into the silence after it, never over the next speech).
 
 >>> words = [CaptionWord(i, w, i * 0.4, i * 0.4 + 0.3, "Ann") for i, w in enumerate("Hi there. How are you?".split())]
 >>> [(c.speaker, c.lines, c.start, c.end) for c in make_cues(words)]
@@ -12,14 +13,27 @@ phrase such as after an article dearest), with a small cost per cue so cues are 
 """
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
-__all__ = ["CaptionStyle", "CaptionWord", "Cue", "make_cues", "caption_words", "STYLES"]
+from align.errors import UsageError
+
+__all__ = ["CaptionStyle", "CaptionWord", "Cue", "make_cues", "caption_words", "break_cost", "STYLES"]
 
 
 @dataclass(frozen=True)
 class CaptionStyle:
+    """Caption limits and timing, in characters and seconds; invalid values raise ``UsageError``.
+
+    >>> CaptionStyle(max_chars=65, max_lines=1).max_cps
+    20.0
+    >>> CaptionStyle(max_cps=0)
+    Traceback (most recent call last):
+    ...
+    align.errors.UsageError: --max-cps 0: must be greater than 0
+    """
+
     max_chars: int = 42
     max_lines: int = 2
     max_duration: float = 7.0
@@ -28,11 +42,37 @@ class CaptionStyle:
     min_gap: float = 0.08  # about two frames between cues that do not touch
     pause: float = 1.5  # a longer silence always ends a cue
     linger: float = 0.5  # how long a cue may stay up after its last word, to be read
+    speaker_prefix: bool = False  # a visible "Name:" at each change of speaker, counted in the line length
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            option = "--" + f.name.replace("_", "-")
+            if f.name == "speaker_prefix":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise UsageError(f"{option} {value!r}: must be a finite number")
+            if f.name in ("max_chars", "max_lines") and value != int(value):
+                raise UsageError(f"{option} {value:g}: must be a whole number")
+        if self.max_chars < 10:
+            raise UsageError(f"--max-chars {self.max_chars:g}: must be at least 10")
+        if self.max_duration < 0.1:
+            raise UsageError(f"--max-duration {self.max_duration:g}: must be at least 0.1 (seconds)")
+        for name in ("max_lines", "max_cps", "pause"):
+            if getattr(self, name) <= 0:
+                raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name):g}: must be greater than 0")
+        for name in ("min_gap", "min_duration", "linger"):
+            if getattr(self, name) < 0:
+                raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name):g}: must not be negative")
+        if self.min_gap >= self.max_duration:
+            raise UsageError(f"--min-gap {self.min_gap:g}: must be shorter than --max-duration "
+                             f"{self.max_duration:g}")
 
 
 STYLES = {
-    "default": CaptionStyle(),
-    "podcasting2": CaptionStyle(max_chars=65, max_lines=1),
+    "default": CaptionStyle(),  # Netflix English / BBC practice: 42 x 2, 0.83-7 s, 20 characters a second
+    "podcasting2": CaptionStyle(max_chars=65, max_lines=1),  # the Podcasting 2.0 transcript recommendation
+    "bbc": CaptionStyle(max_chars=37, max_cps=16.5),  # BBC: 37 characters a line, 160-180 words a minute
 }
 
 
@@ -50,20 +90,57 @@ class CaptionWord:
 
 @dataclass
 class Cue:
+    """One caption: its time, its speaker, its lines as shown (``label``, the visible ``Name:``, included)."""
+
     start: float
     end: float
     speaker: str | None
     lines: list[str]
     words: list[CaptionWord] = field(default_factory=list)
+    label: str | None = None
 
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
 
+    @property
+    def body(self) -> str:
+        """The cue's words on one line, without the speaker label.
+
+        >>> Cue(0.0, 1.0, "Ann", ["Ann: Hello", "there."], label="Ann:").body
+        'Hello there.'
+        """
+        text = " ".join(self.lines)
+        return text[len(self.label) + 1:] if self.label and text.startswith(self.label + " ") else text
+
+    def word_lines(self) -> list[list[CaptionWord]]:
+        """The cue's words line by line (the label, if any, is not a word).
+
+        >>> w = [CaptionWord(k, t, k, k + 1, "A") for k, t in enumerate("one two three".split())]
+        >>> [[x.text for x in line] for line in Cue(0, 3, "A", ["A: one two", "three"], w, "A:").word_lines()]
+        [['one', 'two'], ['three']]
+        """
+        out, k = [], 0
+        for n, line in enumerate(self.lines):
+            if n == 0 and self.label:
+                line = line[len(self.label):]
+            count = len(line.split())
+            out.append(self.words[k:k + count])
+            k += count
+        return out
+
 
 def caption_words(alignment) -> list[CaptionWord]:
     """The words to show, in transcript order: every token spoken in the audio, and every note placed
-    beside the spoken word before it in its paragraph (or after it, at a paragraph's start)."""
+    beside the spoken word before it in its paragraph (or after it, at a paragraph's start).
+
+    >>> from align.aligner import RecognisedWord, align_words
+    >>> from align.transcript import parse_transcript
+    >>> t = parse_transcript("A: so [laughs] yes")
+    >>> a = align_words(t, [RecognisedWord("so", 0.0, 0.3), RecognisedWord("yes", 0.5, 0.8)])
+    >>> [(w.text, w.start) for w in caption_words(a)]
+    [('so', 0.0), ('[laughs]', 0.3), ('yes', 0.5)]
+    """
     transcript = alignment.transcript
     tokens = transcript.tokens
     shown: list[CaptionWord] = []
@@ -90,169 +167,354 @@ def caption_words(alignment) -> list[CaptionWord]:
     return shown
 
 
-_SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*$")
-_CLAUSE_END = re.compile(r"[,;:–—][\"'”’)\]]*$|^[–—-]+$")
-_BEFORE_BREAK = {  # a break before these words is natural
+# ---------------------------------------------------------------------------------------------- where to break
+
+_CLOSERS = "\"'”’)]"
+_SENTENCE_END = re.compile(rf"[.?!…][{re.escape(_CLOSERS)}]*$")
+_CLAUSE_END = re.compile(rf"[,;:–—][{re.escape(_CLOSERS)}]*$|^[–—-]+$")
+_DASH = re.compile(r"^[–—-]+$")
+_ABBREVIATION = re.compile(r"^(?:[a-z]\.){2,}$|^(?:mr|mrs|ms|dr|prof|st|mt|jr|sr|vs|etc|no|approx|gen|gov|sen|rep)\.$")
+_TITLES = {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "mt.", "gen.", "gov.", "sen.", "rep.", "mr", "mrs", "ms", "dr"}
+_BEFORE_BREAK = {  # conjunctions, prepositions and relative words: a break before them is natural
     "and", "but", "or", "nor", "so", "yet", "because", "although", "though", "while", "whereas", "if", "when",
     "which", "who", "whom", "whose", "that", "where", "until", "unless", "since", "after", "before", "to",
-    "of", "in", "on", "at", "for", "with", "from", "by", "about", "into", "through", "over", "under",
-    "between", "against", "without", "during", "like"}
-_NO_BREAK_AFTER = {  # a break after these words splits a phrase
-    "a", "an", "the", "this", "that", "these", "those", "my", "your", "his", "her", "its", "our", "their",
-    "i", "we", "you", "he", "she", "they", "it", "mr.", "mrs.", "ms.", "dr.", "very", "more", "most", "not",
-    "no", "to", "of", "in", "on", "at", "for", "with", "from", "by", "and", "or", "but", "is", "are", "was",
-    "were", "be", "will", "would", "can", "could", "should", "have", "has", "had", "do", "does", "did"}
+    "of", "in", "on", "at", "for", "with", "from", "by", "about", "into", "through", "over", "under", "as",
+    "between", "against", "without", "during", "like", "than", "then", "whether", "across", "toward",
+    "towards", "within", "among", "upon", "around", "behind", "beyond", "despite", "via", "per"}
+_DETERMINERS = {  # they belong to the noun after them: never a break after them
+    "a", "an", "the", "this", "these", "those", "my", "your", "his", "her", "its", "our", "their", "every",
+    "each", "some", "any", "no", "another", "such", "either", "neither", "both", "all", "whose"}
+_PRONOUNS = {"i", "we", "you", "he", "she", "they", "it"}  # subject pronouns: never apart from their verb
+_AVOID_AFTER = {  # a line or cue ending on these dangles: avoid, but less than splitting a phrase
+    "and", "but", "or", "nor", "so", "yet", "because", "if", "when", "which", "who", "that", "where", "to",
+    "of", "in", "on", "at", "for", "with", "from", "by", "about", "into", "as", "than", "is", "are", "was",
+    "were", "be", "been", "am", "will", "would", "can", "could", "should", "shall", "may", "might", "must",
+    "have", "has", "had", "do", "does", "did", "not", "very", "more", "most", "less", "just", "also"}
+_NUMBERS = {
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen",
+    "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand",
+    "million", "billion", "trillion", "dozen", "half"}
+_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"}
+_ADJECTIVES = {  # common adjectives the suffix rule below misses
+    "good", "bad", "new", "old", "big", "small", "great", "little", "large", "long", "short", "high", "low",
+    "young", "important", "different", "same", "whole", "real", "true", "full", "free", "strong", "weak",
+    "early", "late", "former", "current", "recent", "major", "main", "entire", "certain", "simple", "special",
+    "huge", "best", "better", "worst", "worse", "first", "second", "third", "last", "next", "other", "own",
+    "many", "few", "several", "black", "white", "red", "green", "blue", "open", "clear", "hard", "easy",
+    "dark", "bright", "wrong", "top", "key", "foreign", "private", "common", "poor", "rich", "wide", "deep",
+    "human", "single", "double", "ongoing", "vast", "broad", "fair", "fine", "nice", "cold", "hot"}
+_ADJECTIVE_ENDING = re.compile(r"(?:ous|ful|[ts]ive|able|ible|ical|ic|al|ian|less|ish|ary|est|ern|ese)$")
+_NUMBER = re.compile(r"^[$€£]?\d[\d,.]*%?$")
+
+
+def _plain(word: str) -> str:
+    return word.lower().strip(_CLOSERS + "\"'“‘([")
+
+
+def _is_adjective(word: str, plain: str) -> bool:
+    """A heuristic: a closed list of common adjectives, then endings (-ous, -ful, -ive, -able, -ic, -al, -ian,
+    -ish, -est...) on words of six letters or more, and capitalised nationality words (-an, -ese, -ish)."""
+    if plain in _ADJECTIVES:
+        return True
+    if len(plain) >= 6 and _ADJECTIVE_ENDING.search(plain):
+        return True
+    return word[:1].isupper() and len(plain) >= 5 and plain.endswith(("an", "ese", "ish"))
+
+
+def _glued(left: str, right: str) -> bool:
+    """True where ``left right`` is a unit that a break must never split: an article or adjective and its
+    noun, a first and a last name, a pronoun and its verb, a number and its unit, a title and a name."""
+    pl, pr = _plain(left), _plain(right)
+    if pl in {"a", "an", "the"} or pl in _TITLES:
+        return True
+    if pr in _BEFORE_BREAK or not any(ch.isalnum() for ch in pr):
+        return False
+    if pl in _DETERMINERS or pl in _PRONOUNS:
+        return True
+    if _NUMBER.match(pl) or pl in _NUMBERS or (pl in _MONTHS and _NUMBER.match(pr)):
+        return True
+    if re.match(r"^(?:[a-z]\.){2,}$", pl) and right[:1].islower():
+        return True  # an abbreviation that modifies the noun after it: U.S. government
+    if left[:1].isupper() and right[:1].isupper() and pl not in _AVOID_AFTER and pl not in _BEFORE_BREAK:
+        return True  # a name: Ben Norton, Secretary Llorenti, Los Angeles
+    return _is_adjective(left, pl) and pl not in _AVOID_AFTER and pl not in _BEFORE_BREAK
+
+
+def is_sentence_end(left: str, right: str | None) -> bool:
+    """Whether a sentence ends after ``left`` (an abbreviation before a small letter does not end one).
+
+    >>> is_sentence_end("done.", "Then"), is_sentence_end("U.S.", "government"), is_sentence_end("Dr.", "Who")
+    (True, False, False)
+    """
+    if not _SENTENCE_END.search(left) or _plain(left) in _TITLES:
+        return False
+    return right is None or not right[:1].islower()
+
+
+NEVER = 12.0  # a break that splits a unit
+AVOID = 3.0  # a break after a word that leans on the next one
+INSIDE_NOTE = 1000.0  # a break inside a note of several words: only where the note is longer than a cue
 
 
 def break_cost(left: str, right: str | None) -> float:
-    """What it costs to end a line or cue between two words (``right`` None: the block ends here).
+    """What it costs to end a line or cue between two words (``right`` None: the speech stops here).
 
-    >>> break_cost("done.", "Then"), break_cost("well,", "I"), break_cost("go", "and"), break_cost("the", "man")
-    (0.0, 1.0, 2.5, 8.0)
+    Sentence ends first, then clause punctuation, then before conjunctions and prepositions; never inside
+    a unit (see ``_glued``), never before a note in brackets or a dash.
+
+    >>> [break_cost(*pair) for pair in [("done.", "Then"), ("well,", "I"), ("go", "and"), ("go", "home")]]
+    [0.0, 1.0, 2.5, 5.0]
+    >>> [break_cost(*pair) for pair in [("the", "man"), ("Ben", "Norton"), ("we", "went"), ("8", "km")]]
+    [17.0, 17.0, 17.0, 17.0]
+    >>> break_cost("funny", "[laughs]") > break_cost("and", "then") > break_cost("then", "and")
+    True
     """
-    if right is None or _SENTENCE_END.search(left):
+    if right is None:
         return 0.0
-    if _CLAUSE_END.search(left):
-        return 1.0
-    plain_left = left.lower().strip("\"'“”‘’([")
-    cost = 5.0
-    if right.lower().strip("\"'“”‘’([") in _BEFORE_BREAK:
-        cost = 2.5
-    if plain_left in _NO_BREAK_AFTER:
-        cost += 3.0
-    if left[:1].isupper() and right[:1].isupper() and plain_left not in _NO_BREAK_AFTER:
-        cost += 3.0  # a first and a last name
-    if re.search(r"\d$", left) and not _CLAUSE_END.search(left):
-        cost += 3.0  # a number and its unit
-    if right.startswith("["):
-        cost += 2.0  # a note stays with the words before it
+    if is_sentence_end(left, right):
+        return 0.0
+    stop = _SENTENCE_END.search(left) and not _ABBREVIATION.match(_plain(left))
+    cost = 1.0 if stop or _CLAUSE_END.search(left) else None
+    if cost is None:
+        pl = _plain(left)
+        cost = 2.5 if _plain(right) in _BEFORE_BREAK else 5.0
+        if _glued(left, right):
+            cost += NEVER
+        elif pl in _AVOID_AFTER or pl in _DETERMINERS or pl == "such":
+            cost += AVOID
+    if right.startswith("[") or _DASH.match(right) or not any(ch.isalnum() for ch in right):
+        cost += NEVER  # a note, a dash or a lone mark stays with the word before it
     return cost
 
 
-def _layout(texts: list[str], max_chars: int, max_lines: int) -> list[str] | None:
-    """Best split of words into at most max_lines lines of at most max_chars, or None if none fits."""
-    line = " ".join(texts)
-    if len(line) <= max_chars:
-        return [line]
-    if max_lines < 2:
-        return None
-    best: tuple[float, list[str]] | None = None
-    for k in range(1, len(texts)):
-        first = " ".join(texts[:k])
-        if len(first) > max_chars:
-            break
-        rest = _layout(texts[k:], max_chars, max_lines - 1)
-        if rest is None:
-            continue
-        cost = break_cost(texts[k - 1], texts[k]) + abs(len(first) - len(rest[0])) / max_chars
-        if best is None or cost < best[0]:
-            best = (cost, [first] + rest)
-    return best[1] if best else None
+# ---------------------------------------------------------------------------------------------- lines
+
+BALANCE = 3.0  # cost of two lines differing by a whole line's length
+EXTRA_LINE = 0.5  # cost of each line after the first: one line unless it needs two
+ORPHAN = 2.0  # a line of one word under a longer one
+SENTENCE_INSIDE = 1.5  # a new sentence begun inside a line that runs on past the line's end
 
 
-def _split_long_words(words: list[CaptionWord], max_chars: int) -> list[CaptionWord]:
-    """A single word longer than a line (a URL) is cut into line-sized pieces sharing its time."""
+def _layout(texts: list[str], breaks: list[float], sentence: list[bool], max_chars: int,
+            max_lines: int) -> tuple[float, list[str]] | None:
+    """Cheapest split of words into at most ``max_lines`` lines of at most ``max_chars``, or None.
+
+    ``breaks[k]`` is the cost of a break before word k (``breaks[0]`` unused); ``sentence[k]`` whether a
+    sentence ends before word k (``sentence[len(texts)]``: after the last word).
+    """
+    n = len(texts)
+    starts = [0]
+    for t in texts:
+        starts.append(starts[-1] + len(t) + 1)  # a word and the space after it
+    ends = [0]
+    for k in range(1, n + 1):
+        ends.append(ends[-1] + sentence[k])  # ends[k]: sentence ends after words 0..k-1
+
+    def width(a: int, b: int) -> int:
+        return starts[b] - starts[a] - 1
+
+    def runs_on(a: int, b: int) -> bool:
+        return ends[b - 1] - ends[a] > 0 and not sentence[b]
+
+    memo: dict[tuple[int, int], tuple[float, list[str]] | None] = {}
+
+    def best(a: int, lines: int) -> tuple[float, list[str]] | None:
+        if (a, lines) in memo:
+            return memo[a, lines]
+        result = None
+        if width(a, n) <= max_chars:
+            result = (SENTENCE_INSIDE * runs_on(a, n), [" ".join(texts[a:])])
+        elif lines > 1:
+            for b in range(a + 1, n):
+                if width(a, b) > max_chars:
+                    break
+                rest = best(b, lines - 1)
+                if rest is None:
+                    continue
+                first_width, next_width = width(a, b), len(rest[1][0])
+                cost = (breaks[b] + EXTRA_LINE + SENTENCE_INSIDE * runs_on(a, b) + rest[0]
+                        + BALANCE * abs(first_width - next_width) / max_chars
+                        + ORPHAN * ((b - a == 1) + (len(rest[1]) == 1 and n - b == 1)))
+                if result is None or cost < result[0]:
+                    result = (cost, [" ".join(texts[a:b])] + rest[1])
+        memo[a, lines] = result
+        return result
+
+    return best(0, max_lines)
+
+
+# ---------------------------------------------------------------------------------------------- cues
+
+CUE_COST = 3.0  # each cue: prefer fewer, fuller cues
+SLOW_FIXED, SLOW_SLOPE = 6.0, 1.5  # a cue read faster than max_cps: a fixed cost plus per character/s over
+SHORT = 2.0  # a cue on screen less than min_duration
+LONE = 3.0  # a cue of one word, cut from the words around it
+
+
+def _sanitise(words: list[CaptionWord], piece: int) -> list[CaptionWord]:
+    """Words without inner whitespace (so one word is one shown token) or emptiness; a word longer than
+    ``piece`` characters (a URL) is cut into pieces that share its time."""
     out: list[CaptionWord] = []
     for w in words:
-        if len(w.text) <= max_chars:
-            out.append(w)
+        text = "\u00a0".join(w.text.split())
+        if not text:
             continue
-        pieces = [w.text[k:k + max_chars] for k in range(0, len(w.text), max_chars)]
-        step = (w.end - w.start) / len(pieces)
-        for k, piece in enumerate(pieces):
-            out.append(CaptionWord(w.token, piece, w.start + k * step, w.start + (k + 1) * step, w.speaker,
+        if len(text) <= piece:
+            out.append(w if text == w.text else CaptionWord(w.token, text, w.start, w.end, w.speaker, w.paragraph))
+            continue
+        parts = [text[k:k + piece] for k in range(0, len(text), piece)]
+        step = (w.end - w.start) / len(parts)
+        for k, part in enumerate(parts):
+            out.append(CaptionWord(w.token, part, w.start + k * step, w.start + (k + 1) * step, w.speaker,
                                    w.paragraph))
     return out
 
 
-def _blocks(words: list[CaptionWord], style: CaptionStyle) -> list[list[CaptionWord]]:
-    blocks: list[list[CaptionWord]] = []
-    for w in words:
-        if blocks and w.speaker == blocks[-1][-1].speaker and w.start - blocks[-1][-1].end <= style.pause:
-            blocks[-1].append(w)
-        else:
-            blocks.append([w])
+def _blocks(words: list[CaptionWord], style: CaptionStyle) -> list[tuple[int, int]]:
+    """(first, stop) of each run of words by one speaker without a pause longer than ``style.pause``."""
+    blocks: list[tuple[int, int]] = []
+    first, latest = 0, -math.inf
+    for k, w in enumerate(words):
+        if k and (w.speaker != words[k - 1].speaker or w.start - latest > style.pause):
+            blocks.append((first, k))
+            first, latest = k, -math.inf
+        latest = max(latest, w.end)
+    if words:
+        blocks.append((first, len(words)))
     return blocks
 
 
-CUE_COST = 3.0
+def label_for(speaker: str, max_chars: int) -> str:
+    """The visible speaker label, ``Name:``, shortened to at most half a line.
+
+    >>> label_for("Ann", 42), label_for("Dr. Alexandra Ocasio-Cortez the Third", 42)
+    ('Ann:', 'Dr. Alexandra Ocasi…:')
+    """
+    label = f"{speaker}:"
+    if len(label) > max_chars // 2:
+        label = speaker[:max_chars // 2 - 2].rstrip() + "…:"
+    return label
 
 
-def _segment(block: list[CaptionWord], style: CaptionStyle) -> list[tuple[int, int, list[str]]]:
-    """Cheapest split of one block into cues: (first, stop, lines) for each."""
+def _cue_end(start: float, last_end: float, chars: int, limit: float, style: CaptionStyle) -> float:
+    """When a cue should leave the screen: held into the silence after its words as long as reading needs
+    (up to ``linger`` past the speech, or to ``min_duration``), never past ``limit`` (the next speech),
+    touching the next cue when it comes within the hold (no flash of an empty screen), at most
+    ``max_duration`` after ``start``."""
+    latest = min(max(last_end + style.linger, start + style.min_duration), start + style.max_duration, limit)
+    if limit <= min(latest + style.min_gap, start + style.max_duration):
+        return limit
+    wanted = start + math.ceil(max(style.min_duration, chars / style.max_cps) * 1000 - 1e-6) / 1000
+    return min(max(last_end, wanted), latest)
+
+
+def _segment(words: list[CaptionWord], first: int, stop: int, label: str | None, limits: list[float],
+             style: CaptionStyle) -> list[tuple[int, int, list[str]]]:
+    """Cheapest split of words[first:stop] into cues: (first, stop, lines) for each."""
+    block = words[first:stop]
     n = len(block)
     texts = [w.text for w in block]
-    best = [0.0] + [float("inf")] * n
-    choice: list[tuple[int, list[str]] | None] = [None] * (n + 1)
-    max_words = style.max_chars * style.max_lines // 2 + 1
+    breaks = [0.0] + [0.0 if block[k].paragraph != block[k - 1].paragraph else break_cost(texts[k - 1], texts[k])
+                      for k in range(1, n)] + [0.0]
+    sentence = [False] + [breaks[k] == 0.0 for k in range(1, n)] + [True]
+    depth = 0
+    for k in range(1, n):  # a note of several words ("[of the Americas]") is never split
+        depth = max(0, depth + texts[k - 1].count("[") - texts[k - 1].count("]"))
+        if depth:
+            breaks[k] += INSIDE_NOTE
+    for k in range(1, n):  # a note at a paragraph's start stays with the word after it
+        if texts[k - 1].startswith("[") and (k == 1 or block[k - 2].paragraph != block[k - 1].paragraph):
+            breaks[k] += NEVER
+    best = [0.0] + [math.inf] * n
+    choice: list[tuple[int, list[str]]] = [(0, [])] * (n + 1)
+    room = style.max_chars * style.max_lines
     for j in range(1, n + 1):
-        right = texts[j] if j < n else None
-        end_cost = break_cost(texts[j - 1], right) if right is not None else 0.0
-        if right is not None and block[j].paragraph != block[j - 1].paragraph:
-            end_cost = 0.0
-        for i in range(j - 1, max(-1, j - 1 - max_words), -1):
-            if best[i] == float("inf"):
-                continue
-            duration = block[j - 1].end - block[i].start
-            if duration > style.max_duration and i < j - 1:
+        limit = limits[first + j]
+        last_end = -math.inf
+        chars = -1
+        for i in range(j - 1, -1, -1):
+            last_end = max(last_end, block[i].end)
+            chars += len(texts[i]) + 1
+            lead = len(label) + 1 if label and i == 0 else 0
+            if i < j - 1 and (chars + lead > room or last_end - block[i].start > style.max_duration):
                 break
-            lines = _layout(texts[i:j], style.max_chars, style.max_lines)
-            if lines is None:
-                if i < j - 1:
-                    break
-                lines = [texts[i]]
-            chars = sum(len(line) for line in lines)
-            cost = best[i] + end_cost + CUE_COST
-            if duration < style.min_duration:
-                cost += 1.0
-            cps = chars / max(duration + style.linger, 0.3)
+            if best[i] == math.inf:
+                continue
+            if lead:
+                laid = _layout([label] + texts[i:j], [0.0, 6.0] + breaks[i + 1:j],
+                               [False, False] + sentence[i + 1:j + 1], style.max_chars, style.max_lines)
+            else:
+                laid = _layout(texts[i:j], breaks[i:j], sentence[i:j + 1], style.max_chars, style.max_lines)
+            if laid is None:
+                continue
+            start = block[i].start
+            shown = chars + lead
+            display = max(_cue_end(start, last_end, shown, limit, style) - start, 1e-3)
+            cost = best[i] + breaks[j] + CUE_COST + laid[0]
+            cps = shown / display
             if cps > style.max_cps:
-                cost += (cps - style.max_cps) * 0.3
-            if len(lines) > 1:
-                cost += 0.5
+                cost += SLOW_FIXED + SLOW_SLOPE * (cps - style.max_cps)
+            if display < style.min_duration:
+                cost += SHORT
+            if j - i == 1 and n > 1:
+                cost += LONE
             if cost < best[j]:
                 best[j] = cost
-                choice[j] = (i, lines)
+                choice[j] = (i, laid[1])
     cues = []
     j = n
     while j > 0:
         i, lines = choice[j]
-        cues.append((i, j, lines))
+        cues.append((first + i, first + j, lines))
         j = i
     return cues[::-1]
 
 
 def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle()) -> list[Cue]:
-    """Cues for the shown words, timed to the speech and held a little longer where there is time to read."""
-    words = _split_long_words(words, style.max_chars)
+    """Cues for the shown words: each starts with its first word, ends when its speech and reading time
+    are over, and holds one speaker. ``style.speaker_prefix`` adds a visible ``Name:`` at each change of
+    speaker, within the line length.
+
+    >>> ws = [CaptionWord(k, t, k * 0.3, k * 0.3 + 0.25, s) for k, (t, s) in enumerate(
+    ...       [("Hello", "Ann"), ("Bob.", "Ann"), ("Hi", "Bob"), ("Ann.", "Bob")])]
+    >>> [(c.lines, c.start, c.end) for c in make_cues(ws, CaptionStyle(speaker_prefix=True))]
+    [(['Ann: Hello Bob.'], 0.0, 0.6), (['Bob: Hi Ann.'], 0.6, 1.43)]
+    """
+    piece = style.max_chars - (style.max_chars // 2 + 1 if style.speaker_prefix else 0)
+    words = _sanitise(words, piece)
+    # the next speech after each word: the earliest start among the next few words (times can cross a little)
+    limits = [min((w.start for w in words[k:k + 3]), default=math.inf) for k in range(len(words) + 1)]
     cues: list[Cue] = []
-    for block in _blocks(words, style):
-        for i, j, lines in _segment(block, style):
-            part = block[i:j]
-            start = part[0].start
-            end = min(max(w.end for w in part), start + style.max_duration)
-            cues.append(Cue(round(start, 3), round(end, 3), part[0].speaker, lines, part))
-    _time_cues(cues, words, style)
+    previous_speaker = object()
+    for first, stop in _blocks(words, style):
+        speaker = words[first].speaker
+        label = label_for(speaker, style.max_chars) if style.speaker_prefix and speaker and \
+            speaker != previous_speaker else None
+        previous_speaker = speaker
+        for i, j, lines in _segment(words, first, stop, label, limits, style):
+            part = words[i:j]
+            chars = len(" ".join(lines))
+            end = _cue_end(part[0].start, max(w.end for w in part), chars, limits[j], style)
+            cues.append(Cue(part[0].start, end, speaker, lines, part, label if i == first else None))
+    _settle(cues, style)
     return cues
 
 
-def _time_cues(cues: list[Cue], words: list[CaptionWord], style: CaptionStyle) -> None:
-    """Hold each cue for reading time (minimum duration, reading speed) into the silence after it, never
-    past the next cue; leave either no gap or at least ``min_gap`` between cues; keep starts increasing."""
-    for k, cue in enumerate(cues):
-        next_start = cues[k + 1].start if k + 1 < len(cues) else float("inf")
-        chars = len(cue.text.replace("\n", " "))
-        wanted = max(style.min_duration, chars / style.max_cps)
-        limit = min(cue.end + style.linger, cue.start + style.max_duration)
-        end = min(max(cue.end, cue.start + wanted), limit)
-        if end > next_start - style.min_gap:
-            end = next_start if next_start - cue.end < style.min_gap else max(cue.end, next_start - style.min_gap)
-            end = min(end, next_start)
-        if end <= cue.start:
-            end = cue.start + 0.001 if next_start == float("inf") else min(cue.start + 0.001, next_start)
-        cue.end = round(end, 3)
-    for k in range(1, len(cues)):
-        if cues[k].start < cues[k - 1].end:
-            cues[k].start = cues[k - 1].end
-            if cues[k].end <= cues[k].start:
-                cues[k].end = round(cues[k].start + 0.001, 3)
+def _settle(cues: list[Cue], style: CaptionStyle) -> None:
+    """Whole milliseconds; starts never decrease and cues never overlap (a start moves only where the
+    words' own times cross); every cue lasts at least 1 ms and at most ``max_duration``; a gap between
+    cues is 0 or at least ``min_gap``."""
+    max_ms = int(style.max_duration * 1000)
+    gap_ms = math.ceil(style.min_gap * 1000 - 1e-6)
+    previous_end = -math.inf
+    for cue in cues:
+        start = max(round(cue.start * 1000), previous_end)
+        end = min(max(round(cue.end * 1000), start + 1), start + max_ms)
+        cue.start, cue.end = start, end
+        previous_end = end
+    for cue, after in zip(cues, cues[1:]):
+        if 0 < after.start - cue.end < gap_ms:
+            cue.end = after.start if after.start - cue.start <= max_ms else after.start - gap_ms
+    for cue in cues:
+        cue.start, cue.end = cue.start / 1000, cue.end / 1000

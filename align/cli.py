@@ -14,7 +14,8 @@ from align.errors import AlignError, OutputError, UsageError
 from align.report import summary_lines
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
-                  help="Caption a podcast episode from its audio and its edited, speaker-labelled transcript.")
+                  help="Caption a podcast episode from its audio and its edited, speaker-labelled transcript. "
+                       "Many episodes: align batch --help.")
 
 
 class ProgressLine:
@@ -63,6 +64,11 @@ def main(
                                           help="Output file; .vtt, .srt or .json picks the format. "
                                                "Default: the audio's path with .vtt."),
     report: Optional[Path] = typer.Option(None, "--report", help="Also write the alignment report (JSON) here."),
+    review: Optional[Path] = typer.Option(None, "--review",
+                                          help="Also write a review page (HTML) here: the transcript to check by "
+                                               "listening, the audio linked by its path relative to the page."),
+    review_embed: bool = typer.Option(False, "--review-embed",
+                                      help="Put the audio inside the review page (a large file for a long episode)."),
     model: Optional[str] = typer.Option(None, "--model",
                                         help="faster-whisper model name or local model directory "
                                              "(default: the bundled tiny.en)."),
@@ -74,9 +80,23 @@ def main(
     max_chars: Optional[int] = typer.Option(None, "--max-chars", help="Characters per caption line."),
     max_lines: Optional[int] = typer.Option(None, "--max-lines", help="Lines per cue."),
     max_duration: Optional[float] = typer.Option(None, "--max-duration", help="Seconds per cue at most."),
+    max_cps: Optional[float] = typer.Option(None, "--max-cps", help="Reading speed at most, in characters a second "
+                                                                   "(default 20)."),
+    min_gap: Optional[float] = typer.Option(None, "--min-gap", help="Seconds between cues that do not touch, at "
+                                                                   "least (default 0.08, two frames)."),
+    speaker_prefix: bool = typer.Option(False, "--speaker-prefix",
+                                        help="Show 'Name:' at each change of speaker (SRT always does)."),
+    word_timestamps: bool = typer.Option(False, "--word-timestamps",
+                                         help="WebVTT: a timestamp before each word, for word-by-word highlighting."),
+    json_cues: bool = typer.Option(False, "--json-cues", help="JSON: one segment per cue, not one per word."),
     keep_speaker_case: bool = typer.Option(False, "--keep-speaker-case",
                                            help="Show speaker names as written, not in title case."),
+    transcript_format: str = typer.Option("auto", "--transcript-format",
+                                          help="The transcript's style: auto (detected), plain, broadcast, markdown, "
+                                               "timestamped, rev, otter, vtt, srt or docx."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the recognition cache."),
+    no_refine: bool = typer.Option(False, "--no-refine",
+                                   help="Keep the recogniser's word times (skip PocketSphinx refinement)."),
     force: bool = typer.Option(False, "--force", help="Write captions even if the transcript mostly does "
                                                       "not match the audio."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary on stderr."),
@@ -85,42 +105,63 @@ def main(
     from dataclasses import replace
 
     from align.pipeline import Options, align_episode
-    from align.writers import format_for, to_json, to_srt, to_vtt, write_atomically
+    from align.writers import format_for, to_json, to_json_cues, to_srt, to_vtt, write_atomically
 
     if style not in STYLES:
         raise UsageError(f"--style {style}: choose one of {', '.join(STYLES)}")
+    from align.formats import FORMATS
+
+    if transcript_format not in FORMATS:
+        raise UsageError(f"--transcript-format {transcript_format}: choose one of {', '.join(FORMATS)}")
     for name, value in (("--max-chars", max_chars), ("--max-lines", max_lines), ("--max-duration", max_duration)):
         _check_positive(name, value)
     caption_style = STYLES[style]
-    changes = {k: v for k, v in (("max_chars", max_chars), ("max_lines", max_lines),
-                                 ("max_duration", max_duration)) if v is not None}
+    changes = {k: v for k, v in (("max_chars", max_chars), ("max_lines", max_lines), ("max_duration", max_duration),
+                                 ("max_cps", max_cps), ("min_gap", min_gap)) if v is not None}
     caption_style = replace(caption_style, **changes)
     _check_language(language)
     output = output or audio.with_suffix(".vtt")
-    _check_outputs([output] + ([report] if report else []), [audio, transcript])
+    _check_outputs([output] + ([report] if report else []) + ([review] if review else []), [audio, transcript])
     kind = format_for(output)
+    if word_timestamps and kind != "vtt":
+        raise UsageError(f"--word-timestamps: only for WebVTT output (.vtt), not {output.name}")
+    if json_cues and kind != "json":
+        raise UsageError(f"--json-cues: only for JSON output (.json), not {output.name}")
+    caption_style = replace(caption_style, speaker_prefix=speaker_prefix or kind == "srt")
     if report is not None and report.suffix.lower() != ".json":
         raise OutputError(f"{report}: the report is JSON; give it a .json name")
+    if review is not None and review.suffix.lower() not in (".html", ".htm"):
+        raise OutputError(f"{review}: the review page is HTML; give it a .html name")
+    if review_embed and review is None:
+        raise UsageError("--review-embed: give --review PATH.html too")
 
     progress = ProgressLine(enabled=not quiet and sys.stderr.isatty())
     options = Options(model=model, device=device, compute_type=compute_type, language=language,
-                      cache=not no_cache, keep_speaker_case=keep_speaker_case, style=caption_style,
+                      cache=not no_cache, refine=not no_refine, keep_speaker_case=keep_speaker_case, style=caption_style,
+                      transcript_format=transcript_format,
                       min_found_share=0.0 if force else 0.5)
     try:
         result = align_episode(audio, transcript, options, progress)
     finally:
         progress.clear()
-    content = {"vtt": lambda: to_vtt(result.cues), "srt": lambda: to_srt(result.cues),
-               "json": lambda: to_json(result.alignment)}[kind]()
+    content = {"vtt": lambda: to_vtt(result.cues, word_timestamps=word_timestamps), "srt": lambda: to_srt(result.cues),
+               "json": lambda: to_json_cues(result.cues) if json_cues else to_json(result.alignment)}[kind]()
     if report is not None:
         import json
 
         write_atomically(report, json.dumps(result.report, ensure_ascii=False, indent=1) + "\n")
+    if review is not None:
+        from align.review import review_html
+
+        write_atomically(review, review_html(result, audio, content if kind == "vtt" and not word_timestamps else to_vtt(result.cues),
+                                             page_path=review, embed_audio=review_embed, language=language))
     write_atomically(output, content)
     if not quiet:
+        for warning in result.transcript.warnings:
+            typer.echo(f"align: warning: {warning}", err=True)
         for line in summary_lines(result.report):
             typer.echo(line, err=True)
-        typer.echo(f"wrote {output}", err=True)
+        typer.echo(f"wrote {output}" + (f" and the review page {review}" if review is not None else ""), err=True)
 
 
 def _check_language(language: str) -> None:
@@ -146,14 +187,26 @@ def _check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Entry point: every failure becomes one line on stderr and an exit status; never a traceback."""
-    command = typer.main.get_command(app)
+    args = sys.argv[1:] if argv is None else list(argv)
+    batch = args[:1] == ["batch"]  # `align batch INPUT`: many episodes (an audio file named `batch`: use ./batch)
+    if batch:
+        from align.batch_cli import app as batch_app
+    command = typer.main.get_command(batch_app if batch else app)
+    stopped = "\nalign: interrupted; " + ("finished episodes are kept, run it again to resume" if batch
+                                          else "no output written")
     try:
-        command.main(args=argv, prog_name="align", standalone_mode=False)
+        # typer turns Ctrl-C into Exit(130), which non-standalone mode returns rather than raises
+        status = command.main(args=args[1:] if batch else args, prog_name="align batch" if batch else "align",
+                              standalone_mode=False)
+        if status == 130:
+            raise KeyboardInterrupt
+        if isinstance(status, int):
+            return status
     except AlignError as error:
         typer.echo(f"align: error: {error}", err=True)
         return error.exit_status
     except KeyboardInterrupt:
-        typer.echo("\nalign: interrupted; no output written", err=True)
+        typer.echo(stopped, err=True)
         return 130
     except Exception as error:
         # click's exceptions, whichever copy of click typer uses
@@ -161,7 +214,7 @@ def run(argv: list[str] | None = None) -> int:
         if "Exit" in kinds:
             return getattr(error, "exit_code", 0)
         if "Abort" in kinds:
-            typer.echo("\nalign: interrupted; no output written", err=True)
+            typer.echo(stopped, err=True)
             return 130
         if "ClickException" in kinds:
             typer.echo(f"align: error: {error.format_message()} (see align --help)", err=True)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 __all__ = ["AlignError", "UsageError", "TranscriptError", "AudioError", "ModelError", "OutputError",
-           "MismatchError", "EXIT_STATUSES"]
+           "MismatchError", "BatchError", "EXIT_STATUSES"]
 
 
 class AlignError(Exception):
@@ -47,6 +47,12 @@ class MismatchError(AlignError):
     exit_status = 7
 
 
+class BatchError(AlignError):
+    """One or more episodes of a batch failed (each is named in its table and batch-report.json)."""
+
+    exit_status = 8
+
+
 EXIT_STATUSES = {
     0: "success",
     1: "unexpected internal error",
@@ -56,5 +62,6 @@ EXIT_STATUSES = {
     ModelError.exit_status: "speech model missing, corrupt or unloadable",
     OutputError.exit_status: "output path unwritable or unsupported",
     MismatchError.exit_status: "the transcript does not match the audio",
+    BatchError.exit_status: "align batch: one or more episodes failed",
     130: "interrupted (Ctrl-C)",
 }

@@ -5,17 +5,19 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from align.acoustic import AcousticAligner
 from align.aligner import Alignment, RecognisedWord, align_words
-from align.audio import file_digest, load_audio
+from align.audio import _check_readable as check_readable, file_digest, load_audio
 from align.captions import CaptionStyle, Cue, caption_words, make_cues
 from align.errors import AudioError, MismatchError
-from align.recognition import Progress, RecognitionOptions, cached_recognise, recognise
+from align.cache import WindowMemo
+from align.recognition import Progress, RecognitionOptions, cache_dir, cached_recognise, recognise
+from align.refine import refine_times
 from align.report import build_report
 from align.speech_model import load_model, resolve_model
 from align.transcript import Transcript, read_transcript
@@ -32,8 +34,10 @@ class Options:
     language: str | None = "en"
     cache: bool = True
     keep_speaker_case: bool = False
+    transcript_format: str = "auto"  # one of align.formats.FORMATS; auto: detected from the file
     style: CaptionStyle = field(default_factory=CaptionStyle)
     min_found_share: float = 0.0  # below this share of transcript words found, raise MismatchError
+    refine: bool = True  # refine word times by forced alignment (PocketSphinx, English)
 
 
 @dataclass
@@ -53,7 +57,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     ``words`` skips recognition, for callers that already have recognised words.
     """
     if not isinstance(transcript, Transcript):
-        transcript = read_transcript(transcript, options.keep_speaker_case)
+        transcript = read_transcript(transcript, options.keep_speaker_case, options.transcript_format)
     episode = _Episode(audio, options, progress)
     from_cache = False
     if words is None:
@@ -63,13 +67,20 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     if progress:
         progress("aligning", 0, 1)
     alignment = align_words(transcript, words, verifier=episode.verify)
-    report = build_report(alignment)
     if progress:
         progress("aligning", 1, 1)
-    found = report["counts"]["found_share"]
+    found = build_report(alignment)["counts"]["found_share"]
     if found < options.min_found_share:
         raise MismatchError(f"only {found:.0%} of the transcript's words were found in the audio: is it the "
                             "transcript of this episode? (--force writes the captions anyway)")
+    refinement = None
+    if options.refine:
+        timings, refinement = refine_times(alignment, episode.samples, episode.language, progress, episode.memo)
+        alignment = replace(alignment, timings=timings)
+    report = build_report(alignment)
+    if refinement is not None:
+        report["refinement"] = asdict(refinement)
+    episode.memo.save()
     cues = make_cues(caption_words(alignment), options.style)
     return Result(transcript, alignment, cues, report, from_cache)
 
@@ -89,10 +100,13 @@ class _Episode:
         self._model = None
         self._samples: np.ndarray | None = audio if isinstance(audio, np.ndarray) else None
         self._acoustic: AcousticAligner | None = None
+        self.digest = None
         if self._samples is None:
             path = Path(audio)
-            if not path.is_file():
-                load_audio(path)  # raises the right AudioError
+            check_readable(path)  # missing, a directory, empty or unreadable: the right AudioError now
+            self.digest = file_digest(path)
+        # results of per-window forced alignments, kept beside the recognition cache
+        self.memo = WindowMemo(cache_dir() / f"windows-{self.digest}.json" if options.cache and self.digest else None)
 
     @property
     def name(self) -> str:
@@ -116,12 +130,12 @@ class _Episode:
         rec_options = RecognitionOptions(language=self.language)
         if isinstance(self.audio, np.ndarray):
             return recognise(self.model(), self.audio, rec_options, self.progress), False
-        return cached_recognise(self.model, self.samples, file_digest(self.audio), self.spec.identity, rec_options,
+        return cached_recognise(self.model, self.samples, self.digest, self.spec.identity, rec_options,
                                 self.options.cache, self.progress)
 
     def verify(self, words: list[str], lo: float, hi: float) -> list[tuple[float, float, float]]:
         if self._acoustic is None:
-            self._acoustic = AcousticAligner(self.model(), self.samples(), self.language)
+            self._acoustic = AcousticAligner(self.model, self.samples, self.language, self.memo, self.spec.identity)
         if self.progress:
             self.progress("checking passages against the audio", 0, 1)
         return [(w.start, w.end, w.probability) for w in self._acoustic.align(words, lo, hi)]

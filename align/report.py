@@ -5,32 +5,53 @@
 >>> t = parse_transcript("A: hello there\\n\\nA: this paragraph was cut from the audio entirely")
 >>> r = build_report(align_words(t, [RecognisedWord("hello", 0.0, 0.4), RecognisedWord("there", 0.5, 0.9)]))
 >>> r["not_in_audio"], r["counts"]["captioned"]
-([{'line': 3, 'text': 'this paragraph was cut from the audio entirely'}], 2)
+([{'line': 3, 'text': 'this paragraph was cut from the audio entirely', 'at': 0.9, 'where': 'after'}], 2)
 """
 from __future__ import annotations
 
 from collections import Counter
 
-__all__ = ["build_report", "summary_lines", "LOW_CONFIDENCE"]
+__all__ = ["build_report", "summary_lines", "low_confidence_stretches", "LOW_CONFIDENCE"]
 
 LOW_CONFIDENCE = 0.35
 
 
 def build_report(alignment) -> dict:
+    """The report as plain data (it is written as JSON by ``--report``).
+
+    ``not_in_audio``: passages (runs of one line) left out of the captions, each with ``at``, the time in the
+    audio where it would have been said (the end of the spoken word before it, 0 at the start), and ``where``:
+    ``before`` the first word heard, ``within`` the speech, or ``after`` the last word heard.
+    ``not_in_transcript``: stretches of recognised speech that no transcript word claims.
+    ``low_confidence``: every captioned word whose time is uncertain (misheard, placed between its neighbours
+    or weakly found by forced alignment), with its confidence in [0, 1].
+    """
     transcript = alignment.transcript
     tokens = transcript.tokens
     not_in_audio: list[dict] = []
     low: list[dict] = []
+    last_end = 0.0
+    last_index = -2
+    spoken_seen = False
     for timing in alignment.timings:
         token = tokens[timing.token]
         if timing.status == "not_in_audio":
             if not_in_audio and not_in_audio[-1]["line"] == token.line and last_index == token.index - 1:
                 not_in_audio[-1]["text"] += " " + token.text
             else:
-                not_in_audio.append({"line": token.line, "text": token.text})
+                not_in_audio.append({"line": token.line, "text": token.text, "at": last_end,
+                                     "where": "within" if spoken_seen else "before"})
             last_index = token.index
-        elif timing.start is not None and timing.status != "note" and timing.confidence < LOW_CONFIDENCE:
-            low.append({"line": token.line, "text": token.text, "start": timing.start, "status": timing.status})
+        elif timing.start is not None:
+            spoken_seen = True
+            last_end = timing.end if timing.end is not None else timing.start
+            if timing.status != "note" and timing.confidence < LOW_CONFIDENCE:
+                low.append({"line": token.line, "text": token.text, "start": timing.start, "end": timing.end,
+                            "confidence": timing.confidence, "status": timing.status})
+    for passage in reversed(not_in_audio):  # passages after the last word heard
+        if passage["where"] == "before" or passage["at"] < last_end:
+            break
+        passage["where"] = "after"
     statuses = Counter(t.status for t in alignment.timings)
     spoken_words = sum(1 for t in alignment.timings if t.status != "note")
     counts = {
@@ -40,9 +61,11 @@ def build_report(alignment) -> dict:
         "captioned": sum(1 for t in alignment.timings if t.start is not None or t.status == "note"),
         "matched": statuses["matched"],
         "misheard": statuses["misheard"],
+        "forced": statuses["forced"],
         "interpolated": statuses["interpolated"],
         "not_in_audio": statuses["not_in_audio"],
         "not_in_transcript_spans": len(alignment.unscripted),
+        "low_confidence": len(low),
         "recognised_words": len(alignment.words),
         "found_share": round((statuses["matched"] + statuses["misheard"]) / max(1, spoken_words), 4),
     }
@@ -54,34 +77,89 @@ def build_report(alignment) -> dict:
     }
 
 
+def low_confidence_stretches(low: list[dict], pause: float = 0.6) -> list[list[dict]]:
+    """``low_confidence`` entries grouped into stretches: neighbours on one line with under ``pause`` s between.
+
+    >>> w = lambda s, line=1: {"line": line, "text": "x", "start": s, "end": s + 0.3}
+    >>> [len(s) for s in low_confidence_stretches([w(0), w(0.5), w(5), w(5.4, 2)])]
+    [2, 1, 1]
+    """
+    stretches: list[list[dict]] = []
+    for entry in low:
+        if stretches:
+            prev = stretches[-1][-1]
+            if prev["line"] == entry["line"] and entry["start"] - (prev.get("end") or prev["start"]) <= pause:
+                stretches[-1].append(entry)
+                continue
+        stretches.append([entry])
+    return stretches
+
+
 def _clock(seconds: float) -> str:
     m, s = divmod(int(seconds), 60)
     h, m = divmod(m, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def _first_words(text: str, n: int = 8) -> str:
+    words = text.split()
+    return " ".join(words[:n]) + (" ..." if len(words) > n else "")
+
+
+def _lines(passages: list[dict]) -> str:
+    first, last = passages[0]["line"], passages[-1]["line"]
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def _n(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {plural or noun + 's'}"
+
+
 def summary_lines(report: dict, limit: int = 5) -> list[str]:
-    """A short human summary of a report, for stderr."""
+    """A short human summary of a report, for stderr: counts, then what to check, each with where to find it."""
     c = report["counts"]
+    parts = [(c["matched"], "heard as written"), (c["misheard"], "heard differently"),
+             (c.get("forced", 0), "found by checking the audio"),
+             (c["interpolated"], "placed between their neighbours")]
     lines = [f"captioned {c['captioned']} of {c['transcript_tokens']} transcript words "
-             f"({c['matched']} heard as written, {c['misheard'] + c['interpolated']} placed between them)"]
+             f"({', '.join(f'{n} {what}' for n, what in parts if n)})"]
+
     passages = report["not_in_audio"]
     if passages:
-        lines.append(f"not in the audio ({c['not_in_audio']} words, left out of the captions):")
-        for p in passages[:limit]:
-            words = p["text"].split()
-            lines.append(f"  line {p['line']}: {' '.join(words[:8])}{' ...' if len(words) > 8 else ''}")
-        if len(passages) > limit:
-            lines.append(f"  ... and {len(passages) - limit} more (see --report)")
+        lines.append(f"not in the audio ({_n(c['not_in_audio'], 'word')} in {_n(len(passages), 'passage')}, "
+                     "left out of the captions):")
+        within = [p for p in passages if p.get("where", "within") == "within"]
+        for p in within[:limit]:
+            at = f" (at {_clock(p['at'])})" if "at" in p else ""
+            lines.append(f"  line {p['line']}{at}: {_first_words(p['text'])}")
+        if len(within) > limit:
+            lines.append(f"  ... and {len(within) - limit} more (see --report)")
+        for where, said in (("before", "before the first word heard"), ("after", "after the last word heard")):
+            edge = [p for p in passages if p.get("where") == where]
+            if len(edge) == 1:
+                lines.append(f"  {_lines(edge)}, {said}: {_first_words(edge[0]['text'])}")
+            elif edge:
+                words = sum(len(p["text"].split()) for p in edge)
+                lines.append(f"  {_lines(edge)}, {said}: {len(edge)} passages ({words} words) "
+                             f"from '{_first_words(edge[0]['text'], 5)}'")
+
     spans = report["not_in_transcript"]
     if spans:
-        lines.append("speech not in the transcript:")
+        lines.append(f"speech not in the transcript ({_n(len(spans), 'stretch', 'stretches')}, no captions):")
         for s in spans[:limit]:
-            words = s["heard"].split()
-            lines.append(f"  {_clock(s['start'])}-{_clock(s['end'])}: {' '.join(words[:8])}"
-                         f"{' ...' if len(words) > 8 else ''}")
+            lines.append(f"  {_clock(s['start'])}-{_clock(s['end'])}: {_first_words(s['heard'])}")
         if len(spans) > limit:
             lines.append(f"  ... and {len(spans) - limit} more (see --report)")
-    if report["low_confidence"]:
-        lines.append(f"{len(report['low_confidence'])} words placed with low confidence (see --report)")
+
+    low = report["low_confidence"]
+    if low:
+        stretches = low_confidence_stretches(low)
+        longest = sorted(sorted(stretches, key=len, reverse=True)[:limit], key=lambda s: s[0]["start"])
+        lines.append(f"low confidence ({_n(len(low), 'word')}, worth a listen)"
+                     + ("; the longest stretches:" if len(stretches) > limit else ":"))
+        for s in longest:
+            lines.append(f"  {_clock(s[0]['start'])} line {s[0]['line']}: "
+                         f"{_first_words(' '.join(e['text'] for e in s))}")
+        if len(stretches) > limit:
+            lines.append(f"  ... and {len(stretches) - limit} more (see --report)")
     return lines

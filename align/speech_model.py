@@ -6,6 +6,7 @@ downloaded at run time. Its ``model.bin`` is checked against a known SHA-256 bef
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,14 +92,28 @@ def pick_device(device: str) -> str:
         return "cpu"
 
 
-def load_model(spec: ModelSpec, device: str = "auto", compute_type: str = "default", threads: int = 0):
-    """Load a faster-whisper WhisperModel. int8 on CPU and float16 on GPU unless ``compute_type`` says."""
-    from faster_whisper import WhisperModel
+# models already loaded in this process, so that a worker aligning many episodes loads each model once
+_LOADED: dict[tuple, object] = {}
+_LOADING = threading.Lock()
 
+
+def load_model(spec: ModelSpec, device: str = "auto", compute_type: str = "default", threads: int = 0):
+    """Load a faster-whisper WhisperModel (once per process for the same model and settings). int8 on CPU and
+    float16 on GPU unless ``compute_type`` says."""
     device = pick_device(device)
     if compute_type == "default":
         compute_type = "int8" if device == "cpu" else "float16"
     threads = threads or min(8, os.cpu_count() or 1)
+    key = (spec.path, spec.identity, device, compute_type, threads)
+    with _LOADING:
+        if key not in _LOADED:
+            _LOADED[key] = _load(spec, device, compute_type, threads)
+        return _LOADED[key]
+
+
+def _load(spec: ModelSpec, device: str, compute_type: str, threads: int):
+    from faster_whisper import WhisperModel
+
     try:
         return WhisperModel(spec.path, device=device, compute_type=compute_type, cpu_threads=threads)
     except (OSError, ValueError, RuntimeError) as error:

@@ -1,4 +1,5 @@
-"""Write cues as WebVTT or SRT, words as a Podcasting 2.0 JSON transcript; files are replaced atomically.
+"""Write cues as WebVTT, SRT or Podcasting 2.0 JSON; every output is checked before it is returned, and files
+are replaced atomically.
 
 >>> cue = Cue(1.0, 2.5, "Ann & Bo", ["Fish & <chips>"])
 >>> print(to_vtt([cue]))
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from align.captions import Cue
 from align.errors import OutputError
 
-__all__ = ["FORMATS", "to_vtt", "to_srt", "to_json", "write_atomically", "format_for"]
+__all__ = ["FORMATS", "to_vtt", "to_srt", "to_json", "to_json_cues", "write_atomically", "format_for"]
 
 FORMATS = {".vtt": "vtt", ".srt": "srt", ".json": "json"}
 
@@ -41,72 +43,188 @@ def format_for(path: str | Path) -> str:
 
 
 def escape_vtt(text: str) -> str:
+    """Text safe in a WebVTT cue: ``&``, ``<`` and ``>`` escaped (so no ``-->`` either).
+
+    >>> escape_vtt("a --> <b> & c")
+    'a --&gt; &lt;b&gt; &amp; c'
+    """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def voice_name(speaker: str) -> str:
-    """A speaker name that is safe inside ``<v ...>``: no ``&``, ``<`` or ``>``."""
+    """A speaker name that is safe inside ``<v ...>``: no ``&``, ``<`` or ``>``.
+
+    >>> voice_name("Ann & <Bo>")
+    'Ann and Bo'
+    """
     return " ".join(speaker.replace("&", " and ").replace("<", " ").replace(">", " ").split())
 
 
-def _vtt_seconds(t: float) -> str:
+def _timestamp(t: float, mark: str = ".") -> str:
     ms = int(round(t * 1000))
     h, rest = divmod(ms, 3_600_000)
     m, rest = divmod(rest, 60_000)
     s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+    return f"{h:02d}:{m:02d}:{s:02d}{mark}{ms:03d}"
 
 
-def to_vtt(cues: list[Cue]) -> str:
-    """WebVTT text, built with webvtt-py and read back by it before it is returned."""
+def _single_line(text: str) -> str:
+    """A cue line can hold no line break (a blank line would end the cue)."""
+    return " ".join(text.split())
+
+
+def _words_match(cue: Cue) -> bool:
+    """Whether the cue's words are exactly its lines (a hand-made cue may carry no words, or others)."""
+    rebuilt = [" ".join(([cue.label] if n == 0 and cue.label else []) + [w.text for w in words])
+               for n, words in enumerate(cue.word_lines())]
+    return bool(cue.words) and rebuilt == cue.lines and sum(map(len, cue.word_lines())) == len(cue.words)
+
+
+def _timed_lines(cue: Cue) -> list[str]:
+    """The cue's lines, escaped, with an inner timestamp before every word after the first: each one after the
+    cue's start and before its end, increasing (a word whose time does not allow it gets the nearest one that
+    does)."""
+    start_ms, end_ms = round(cue.start * 1000), round(cue.end * 1000)
+    previous = start_ms
+    out, first = [], True
+    for n, words in enumerate(cue.word_lines()):
+        parts = [escape_vtt(cue.label)] if n == 0 and cue.label else []
+        for word in words:
+            text = escape_vtt(word.text)
+            if not first:
+                at = min(max(round(word.start * 1000), previous + 1), end_ms - 1)
+                at = max(at, previous)  # a cue too short for one millisecond a word: equal, never decreasing
+                previous = at
+                text = f"<{_timestamp(at / 1000)}>{text}"
+            first = False
+            parts.append(text)
+        out.append(" ".join(parts))
+    return out
+
+
+def to_vtt(cues: list[Cue], word_timestamps: bool = False) -> str:
+    """WebVTT text, built with webvtt-py and read back by it before it is returned. ``word_timestamps`` puts
+    an inner timestamp (``<00:01:02.500>``) before each word after the first, for word-by-word highlighting.
+
+    >>> from align.captions import CaptionWord
+    >>> w = [CaptionWord(0, "Hi", 1.0, 1.2, "A"), CaptionWord(1, "there", 1.3, 1.6, "A")]
+    >>> print(to_vtt([Cue(1.0, 2.0, "A", ["Hi there"], w)], word_timestamps=True).splitlines()[3])
+    <v A>Hi <00:00:01.300>there
+    """
     import webvtt
 
     captions = []
     for cue in cues:
-        lines = [escape_vtt(line) for line in cue.lines]
+        if word_timestamps and _words_match(cue):
+            lines = _timed_lines(cue)
+        else:
+            lines = [escape_vtt(_single_line(line)) for line in cue.lines]
         if cue.speaker:
             lines[0] = f"<v {voice_name(cue.speaker)}>{lines[0]}"
-        captions.append(webvtt.Caption(_vtt_seconds(cue.start), _vtt_seconds(cue.end), lines))
+        captions.append(webvtt.Caption(_timestamp(cue.start), _timestamp(cue.end), lines))
     content = webvtt.WebVTT(captions=captions).content
     if not content.endswith("\n"):
         content += "\n"
-    _check_vtt(content, len(cues))
+    _check_vtt(content, cues)
     return content
 
 
-def _check_vtt(content: str, expected: int) -> None:
+_INNER = re.compile(r"<(\d{2}:\d{2}:\d{2}\.\d{3})>")
+
+
+def _seconds(stamp: str) -> float:
+    h, m, s = stamp.replace(",", ".").split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def _check_times(times: list[tuple[float, float]], kind: str) -> None:
+    previous_start = previous_end = 0.0
+    for start, end in times:
+        if end <= start:
+            raise OutputError(f"internal error: a {kind} cue ends before it starts ({start:.3f} s)")
+        if start < previous_start or start < previous_end - 1e-9:
+            raise OutputError(f"internal error: {kind} cues overlap or go back in time at {start:.3f} s")
+        previous_start, previous_end = start, end
+
+
+def _check_vtt(content: str, cues: list[Cue]) -> None:
+    """Read the WebVTT back with webvtt-py: as many cues, in time order, no overlap, no blank line or ``-->``
+    inside a cue, inner timestamps increasing within their cue."""
     import io
 
     import webvtt
 
     parsed = webvtt.from_buffer(io.StringIO(content))
-    if len(parsed.captions) != expected:
+    if len(parsed.captions) != len(cues):
         raise OutputError(f"internal error: the WebVTT written reads back as {len(parsed.captions)} cues, "
-                          f"not {expected}")
-    previous = 0.0
-    for caption in parsed.captions:
-        if caption.start_in_seconds < previous - 1:
-            raise OutputError("internal error: WebVTT cue start times decrease")
-        previous = caption.start_in_seconds
+                          f"not {len(cues)}")
+    times = [(_seconds(c.start), _seconds(c.end)) for c in parsed.captions]  # start_in_seconds drops the ms
+    _check_times(times, "WebVTT")
+    for caption, (start, end) in zip(parsed.captions, times):
+        if "-->" in caption.raw_text or any(not line.strip() for line in caption.lines):
+            raise OutputError("internal error: a WebVTT cue holds '-->' or a blank line")
+        inner = [_seconds(s) for s in _INNER.findall(caption.raw_text)]
+        if inner and (inner != sorted(inner) or inner[0] < start or inner[-1] > end):
+            raise OutputError("internal error: WebVTT inner timestamps out of order")
 
 
 def to_srt(cues: list[Cue]) -> str:
-    """SRT text; the speaker's name is shown as ``Name:`` at each change of speaker."""
+    """SRT text; the speaker's name is shown as ``Name:`` at each change of speaker. Make the cues with
+    ``CaptionStyle(speaker_prefix=True)`` so the name counts in the line length; cues made without it get
+    the name added here.
+
+    >>> print(to_srt([Cue(0, 1, "Ann", ["Ann: Hi"], label="Ann:"), Cue(1, 2, "Ann", ["a --> b"])]))
+    1
+    00:00:00,000 --> 00:00:01,000
+    Ann: Hi
+    <BLANKLINE>
+    2
+    00:00:01,000 --> 00:00:02,000
+    a -> b
+    <BLANKLINE>
+    """
     blocks = []
     previous_speaker = None
     for number, cue in enumerate(cues, start=1):
-        lines = [line.replace("-->", "->") for line in cue.lines]
-        if cue.speaker and cue.speaker != previous_speaker:
-            lines[0] = f"{cue.speaker}: {lines[0]}"
+        lines = [_single_line(line).replace("-->", "->") for line in cue.lines]
+        if cue.speaker and cue.speaker != previous_speaker and not cue.label:
+            lines[0] = f"{_single_line(cue.speaker)}: {lines[0]}"
         previous_speaker = cue.speaker
-        start, end = _vtt_seconds(cue.start).replace(".", ","), _vtt_seconds(cue.end).replace(".", ",")
-        blocks.append(f"{number}\n{start} --> {end}\n" + "\n".join(lines) + "\n")
-    return "\n".join(blocks)
+        blocks.append(f"{number}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n"
+                      + "\n".join(lines) + "\n")
+    content = "\n".join(blocks)
+    _check_srt(content, len(cues))
+    return content
+
+
+_SRT_BLOCK = re.compile(r"(\d+)\n(\d{2}:\d{2}:\d{2},\d{3}) --> (\d{2}:\d{2}:\d{2},\d{3})\n((?:[^\n]*\S[^\n]*\n)+)")
+
+
+def _check_srt(content: str, expected: int) -> None:
+    """Strict SRT: numbered blocks from 1, each a time line and non-blank text lines without ``-->``, one blank
+    line between blocks, times in order without overlap."""
+    blocks = content.split("\n\n") if content else []
+    times = []
+    for number, block in enumerate(blocks, start=1):
+        match = _SRT_BLOCK.fullmatch(block if block.endswith("\n") else block + "\n")
+        if not match or int(match[1]) != number or "-->" in match[4]:
+            raise OutputError(f"internal error: SRT block {number} is malformed")
+        times.append((_seconds(match[2]), _seconds(match[3])))
+    if len(times) != expected:
+        raise OutputError(f"internal error: the SRT written reads back as {len(times)} cues, not {expected}")
+    _check_times(times, "SRT")
 
 
 def to_json(alignment) -> str:
     """A Podcasting 2.0 JSON transcript: one segment per spoken transcript word, in transcript order, its
-    ``body`` the word as written."""
+    ``body`` the word as written.
+
+    >>> from align.aligner import RecognisedWord, align_words
+    >>> from align.transcript import parse_transcript
+    >>> a = align_words(parse_transcript("ANN: Hi."), [RecognisedWord("hi", 0.5, 0.8)])
+    >>> json.loads(to_json(a))["segments"]
+    [{'speaker': 'Ann', 'startTime': 0.5, 'endTime': 0.8, 'body': 'Hi.'}]
+    """
     transcript = alignment.transcript
     segments = []
     for timing in alignment.timings:
@@ -118,11 +236,39 @@ def to_json(alignment) -> str:
         if speaker:
             segment = {"speaker": speaker, **segment}
         segments.append(segment)
-    return json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False, indent=1) + "\n"
+    return _json_document(segments)
+
+
+def to_json_cues(cues: list[Cue]) -> str:
+    """A Podcasting 2.0 JSON transcript with one segment per cue, its ``body`` the cue's words on one line.
+
+    >>> json.loads(to_json_cues([Cue(0.5, 2.0, "Ann", ["Ann: Hello", "there."], label="Ann:")]))["segments"]
+    [{'speaker': 'Ann', 'startTime': 0.5, 'endTime': 2.0, 'body': 'Hello there.'}]
+    """
+    segments = []
+    for cue in cues:
+        segment = {"startTime": cue.start, "endTime": cue.end, "body": _single_line(cue.body)}
+        segments.append({"speaker": cue.speaker, **segment} if cue.speaker else segment)
+    _check_times([(s["startTime"], s["endTime"]) for s in segments], "JSON")
+    return _json_document(segments)
+
+
+def _json_document(segments: list[dict]) -> str:
+    content = json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False, indent=1) + "\n"
+    back = json.loads(content)["segments"]
+    if len(back) != len(segments) or any(s["startTime"] > s["endTime"] for s in back):
+        raise OutputError("internal error: the JSON transcript does not read back as written")
+    return content
 
 
 def write_atomically(path: str | Path, content: str) -> None:
-    """Write a file so that it is either wholly there or not changed at all (temporary file, then rename)."""
+    """Write a file so that it is either wholly there or not changed at all (temporary file, then rename).
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.vtt"
+    >>> write_atomically(target, "WEBVTT\\n"); target.read_text()
+    'WEBVTT\\n'
+    """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if path.is_dir():

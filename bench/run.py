@@ -53,6 +53,25 @@ def run_align(audio: Path, transcript: Path, out: Path, cache_dir: str, extra: l
     return {"wall_s": round(wall, 2), "peak_rss_mb": round(peak_kb / 1024)}
 
 
+PLAIN = """
+import sys, time
+from faster_whisper import WhisperModel
+from align.speech_model import resolve_model
+model = WhisperModel(resolve_model(None).path, device="cpu", compute_type="int8")
+started = time.perf_counter()
+segments, info = model.transcribe(sys.argv[1], word_timestamps=True)
+words = sum(len(s.words) for s in segments)
+print(time.perf_counter() - started)
+"""
+
+
+def plain_transcription(audio: Path) -> float:
+    """Wall seconds of plain faster-whisper transcription with word timestamps (its defaults: beam 5),
+    the speed baseline, in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", PLAIN, str(audio)], check=True, capture_output=True, text=True)
+    return round(float(out.stdout.strip().splitlines()[-1]), 2)
+
+
 def score(episode: Path, out: Path, vtt: bool = True) -> dict:
     cmd = [sys.executable, str(SHARED / "score.py"), str(episode / "truth.json"), "--json", str(out / "words.json")]
     if vtt:
@@ -91,6 +110,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "out"))
     ap.add_argument("--baseline", action="store_true")
     ap.add_argument("--warm-only", action="store_true", help="reuse the cache from an earlier run")
+    ap.add_argument("--plain", action="store_true", help="also time plain faster-whisper transcription")
     a = ap.parse_args()
     episodes_dir = Path(a.episodes_dir)
     if not episodes_dir.exists():
@@ -109,6 +129,12 @@ def main() -> None:
         row["warm"] = run_align(audio, episode / "transcript.txt", out, cache, [])
         if "cold" in row:
             row["warm_over_cold"] = round(row["warm"]["wall_s"] / row["cold"]["wall_s"], 3)
+            duration = json.loads((episode / "truth.json").read_text())["duration"]
+            row["cold_x_real_time"] = round(duration / row["cold"]["wall_s"], 1)
+        if a.plain:
+            row["plain_faster_whisper_s"] = plain_transcription(audio)
+            if "cold" in row:
+                row["cold_over_plain"] = round(row["cold"]["wall_s"] / row["plain_faster_whisper_s"], 3)
         row.update(score(episode, out))
         if a.baseline:
             os.environ["ALIGN_CACHE_DIR"] = cache

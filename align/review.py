@@ -1,0 +1,590 @@
+"""A review page: one self-contained HTML file to check an alignment by listening.
+
+The page holds an audio player on the episode (the captions loaded into it as a ``<track>``), the transcript by
+speaker turn with every token shown (a spoken word seeks the audio when clicked and is highlighted while it is
+said; text that is not in the audio is struck through with its line; notes are shown as written), the speech
+that the transcript lacks marked in place, low-confidence words marked, and a timeline of the episode with the
+problems on it. Its CSS and script are inline and its Content-Security-Policy forbids any network use; the only
+file it refers to is the audio, by a path relative to the page (or embedded as a data: URL on request).
+
+>>> from align.transcript import parse_transcript
+>>> from align.aligner import align_words, RecognisedWord
+>>> from align.pipeline import Result
+>>> from align.report import build_report
+>>> t = parse_transcript("A: Hello <there> [laughs]\\n\\nA: a paragraph cut from the audio in the edit")
+>>> a = align_words(t, [RecognisedWord("hello", 0.0, 0.4), RecognisedWord("there", 0.5, 0.9)])
+>>> page = review_html(Result(t, a, [], build_report(a)), "ep.mp3", "WEBVTT\\n")
+>>> 'data-start="0.5" data-end="0.9">&lt;there&gt;</span>' in page, 'src="ep.mp3"' in page
+(True, True)
+"""
+from __future__ import annotations
+
+import base64
+import bisect
+import html
+import os
+import urllib.parse
+from pathlib import Path
+
+from align.report import LOW_CONFIDENCE, low_confidence_stretches
+
+__all__ = ["review_html", "audio_url", "AUDIO_TYPES"]
+
+AUDIO_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4", ".mp4": "video/mp4",
+               ".aac": "audio/aac", ".flac": "audio/flac", ".ogg": "audio/ogg", ".oga": "audio/ogg",
+               ".opus": "audio/ogg", ".webm": "audio/webm", ".mov": "video/quicktime", ".mkv": "video/x-matroska"}
+
+_STATUS_WORDS = {
+    "matched": "heard as written",
+    "misheard": "heard differently",
+    "forced": "found by checking the audio",
+    "interpolated": "not heard: placed between its neighbours",
+}
+
+
+def audio_url(audio_path: str | Path, page_path: str | Path | None = None) -> str:
+    """The URL of the audio as the page at ``page_path`` refers to it: a relative path where one exists.
+
+    >>> audio_url("/data/shows/ep 1.mp3", "/data/shows/review/ep.html")
+    '../ep%201.mp3'
+    """
+    if page_path is None:
+        return urllib.parse.quote(Path(audio_path).as_posix())
+    audio = Path(os.path.abspath(audio_path))
+    folder = Path(os.path.abspath(page_path)).parent
+    try:
+        relative = os.path.relpath(audio, folder)
+    except ValueError:  # another drive (Windows): no relative path exists
+        return audio.as_uri()
+    return urllib.parse.quote(Path(relative).as_posix())
+
+
+def _embedded(audio_path: str | Path) -> str:
+    path = Path(audio_path)
+    kind = AUDIO_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _num(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".") if value else "0"
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _short(text: str, n: int = 12) -> str:
+    words = text.split()
+    return " ".join(words[:n]) + (" …" if len(words) > n else "")
+
+
+class _Page:
+    def __init__(self, result, low_confidence: float):
+        self.result = result
+        self.alignment = result.alignment
+        self.transcript = self.alignment.transcript
+        self.tokens = self.transcript.tokens
+        self.timing = {t.token: t for t in self.alignment.timings}
+        self.low_confidence = low_confidence
+        words = self.alignment.words
+        self.heard_starts = [w.start for w in words]
+        ends = [w.end for w in words] + [s.end for s in self.alignment.unscripted]
+        ends += [t.end for t in self.alignment.timings if t.end is not None]
+        self.duration = max(ends, default=0.0) or 1.0
+        self.spoken = [i for i in range(len(self.tokens)) if self._start(i) is not None]
+        self.passages = self._passages()
+        self.placements = self._place_unscripted()
+
+    def _start(self, i: int) -> float | None:
+        timing = self.timing.get(i)
+        return None if timing is None or timing.status == "note" else timing.start
+
+    def heard(self, start: float, end: float) -> str:
+        """What the recogniser heard between two times."""
+        words = self.alignment.words
+        k = bisect.bisect_left(self.heard_starts, start - 1.0)
+        picked = []
+        while k < len(words) and words[k].start < end:
+            if start - 0.05 <= (words[k].start + words[k].end) / 2 <= end + 0.05:
+                picked.append(words[k].text.strip())
+            k += 1
+        return " ".join(picked)
+
+    def _passages(self) -> list[dict]:
+        """Runs of tokens not in the audio (one line, consecutive), as the report groups them."""
+        passages: list[dict] = []
+        last_end, seen = 0.0, False
+        for token in self.tokens:
+            timing = self.timing.get(token.index)
+            if timing is None:
+                continue
+            if timing.status == "not_in_audio":
+                if passages and passages[-1]["line"] == token.line and passages[-1]["tokens"][-1] == token.index - 1:
+                    passages[-1]["tokens"].append(token.index)
+                else:
+                    passages.append({"line": token.line, "tokens": [token.index], "at": last_end,
+                                     "where": "within" if seen else "before"})
+            elif timing.start is not None and timing.status != "note":
+                seen = True
+                last_end = timing.end if timing.end is not None else timing.start
+        for passage in reversed(passages):
+            if passage["where"] == "before" or passage["at"] < last_end:
+                break
+            passage["where"] = "after"
+        for k, passage in enumerate(passages):
+            passage["id"] = f"gone-{k + 1}"
+            passage["text"] = " ".join(self.tokens[i].text for i in passage["tokens"])
+        return passages
+
+    def _place_unscripted(self) -> dict[tuple[str, int], list[int]]:
+        """Where each unscripted span goes in the transcript: before a turn, before a paragraph, or inline
+        before a token (the first spoken token said after its middle); ("end", 0) after everything."""
+        placements: dict[tuple[str, int], list[int]] = {}
+        starts = [self._start(i) for i in self.spoken]
+        for k, span in enumerate(self.alignment.unscripted):
+            middle = (span.start + span.end) / 2
+            j = next((j for j, s in enumerate(starts) if s >= middle), None) if starts else None
+            if j is None:
+                key = ("end", 0)
+            else:
+                token = self.tokens[self.spoken[j]]
+                earlier = self.tokens[self.spoken[j - 1]] if j > 0 else None
+                if earlier is None or earlier.turn != token.turn:
+                    key = ("turn", token.turn)
+                elif earlier.paragraph != token.paragraph:
+                    key = ("paragraph", token.paragraph)
+                else:
+                    key = ("token", token.index)
+            placements.setdefault(key, []).append(k)
+        return placements
+
+    # --- pieces of the page ---
+
+    def unscripted_html(self, k: int, inline: bool = False) -> str:
+        span = self.alignment.unscripted[k]
+        tag = "span" if inline else "div"
+        when = f"{_clock(span.start)}–{_clock(span.end)}"
+        return (f'<{tag} class="unscripted{" inline" if inline else ""}" id="unscripted-{k + 1}" '
+                f'data-start="{_num(span.start)}" data-end="{_num(span.end)}" role="note">'
+                f'<span class="tag">Not in the transcript</span> '
+                f'<button type="button" class="time" data-start="{_num(span.start)}">{when}</button> '
+                f'heard: <q>{_e(span.heard)}</q></{tag}>')
+
+    def word_html(self, i: int) -> str:
+        token = self.tokens[i]
+        timing = self.timing.get(i)
+        text = _e(token.text)
+        if token.is_note or timing is None or timing.status == "note":
+            return f'<span class="note" data-i="{i}">{text}</span>'
+        if timing.start is None:
+            return f'<span class="w gone-w" data-i="{i}">{text}</span>'
+        start, end = timing.start, max(timing.start, timing.end if timing.end is not None else timing.start)
+        attrs = f'class="w" data-i="{i}"'
+        if timing.confidence < self.low_confidence:
+            why = _STATUS_WORDS.get(timing.status, timing.status)
+            title = f"low confidence {timing.confidence:.2f}: {why}"
+            if timing.status != "interpolated":
+                heard = self.heard(start, end)
+                if heard and timing.status != "matched":
+                    title += f" (heard “{heard}”)"
+            attrs = f'class="w low" id="w-{i}" data-i="{i}" title="{_e(title)}"'
+        return f'<span {attrs} data-start="{_num(start)}" data-end="{_num(end)}">{text}</span>'
+
+    def paragraph_html(self, paragraph) -> str:
+        parts: list[str] = []
+        first_start = next((self._start(i) for i in range(paragraph.start, paragraph.stop)
+                            if self._start(i) is not None), None)
+        gutter = f'<a class="line" href="#L{paragraph.line}" title="line {paragraph.line} of the transcript">' \
+                 f'{paragraph.line}</a>'
+        if first_start is not None:
+            gutter += (f'<button type="button" class="time" data-start="{_num(first_start)}" '
+                       f'title="play from here">{_clock(first_start)}</button>')
+        by_token = {p["tokens"][0]: p for p in self.passages}
+        i = paragraph.start
+        while i < paragraph.stop:
+            for k in self.placements.get(("token", i), []):
+                parts.append(self.unscripted_html(k, inline=True))
+            passage = by_token.get(i)
+            if passage is not None:
+                words = " ".join(self.word_html(j) for j in passage["tokens"])
+                parts.append(f'<del class="gone" id="{passage["id"]}" data-line="{passage["line"]}" '
+                             f'data-at="{_num(passage["at"])}" title="not in the audio (line {passage["line"]}): '
+                             f'left out of the captions"><span class="tag">Not in the audio</span> {words}</del>')
+                i = passage["tokens"][-1] + 1
+                continue
+            parts.append(self.word_html(i))
+            i += 1
+        return (f'<div class="para" id="L{paragraph.line}"><div class="gutter">{gutter}</div>'
+                f'<p>{" ".join(parts)}</p></div>')
+
+    def transcript_html(self) -> str:
+        out: list[str] = []
+        paragraphs_of: dict[int, list] = {}
+        for paragraph in self.transcript.paragraphs:
+            paragraphs_of.setdefault(paragraph.turn, []).append(paragraph)
+        for turn in self.transcript.turns:
+            for k in self.placements.get(("turn", turn.index), []):
+                out.append(self.unscripted_html(k))
+            speaker = turn.speaker
+            label = _e(speaker) if speaker else '<span class="nobody">No speaker (text before the first label)</span>'
+            body = []
+            for paragraph in paragraphs_of.get(turn.index, []):
+                for k in self.placements.get(("paragraph", paragraph.index), []):
+                    body.append(self.unscripted_html(k))
+                body.append(self.paragraph_html(paragraph))
+            out.append(f'<section class="turn" aria-label="{_e(speaker or "no speaker")}, line {turn.line}">'
+                       f'<h3 class="speaker">{label}</h3>{"".join(body)}</section>')
+        for k in self.placements.get(("end", 0), []):
+            out.append(self.unscripted_html(k))
+        return "\n".join(out)
+
+    def mark(self, kind: str, start: float, end: float | None, title: str, target: str, focusable=True) -> str:
+        left = 100 * min(1.0, start / self.duration)
+        width = 100 * max(0.0, (end - start)) / self.duration if end is not None else 0
+        end_attr = f' data-end="{_num(end)}"' if end is not None else ""
+        tab = "" if focusable else ' tabindex="-1"'
+        return (f'<button type="button" class="mark {kind}" data-start="{_num(start)}"{end_attr} '
+                f'data-target="{target}" style="left:{left:.3f}%;width:{width:.3f}%" title="{_e(title)}" '
+                f'aria-label="{_e(title)}"{tab}></button>')
+
+    def timeline_html(self, stretches: list[list[dict]]) -> str:
+        marks = []
+        for p in self.passages:
+            at = p["at"] if p["where"] != "after" else self.duration
+            marks.append(self.mark("gone", at, None, f"{_clock(at)} not in the audio, line {p['line']}: "
+                                   f"{_short(p['text'], 8)}", p["id"], focusable=p["where"] == "within"))
+        for k, span in enumerate(self.alignment.unscripted):
+            marks.append(self.mark("unscripted", span.start, span.end,
+                                   f"{_clock(span.start)}–{_clock(span.end)} not in the transcript: "
+                                   f"{_short(span.heard, 8)}", f"unscripted-{k + 1}"))
+        for stretch in stretches:
+            end = max(e["end"] if e.get("end") is not None else e["start"] for e in stretch)
+            text = " ".join(e["text"] for e in stretch)
+            marks.append(self.mark("low", stretch[0]["start"], end, f"{_clock(stretch[0]['start'])} low confidence, "
+                                   f"line {stretch[0]['line']}: {_short(text, 8)}", stretch[0]["id"],
+                                   focusable=False))
+        return (f'<div id="timeline" class="timeline" data-duration="{_num(self.duration)}" '
+                f'title="the episode: click to play from there">'
+                f'<div class="lane" aria-hidden="true"></div>{"".join(marks)}'
+                f'<div id="playhead" class="playhead" aria-hidden="true"></div></div>')
+
+    def problems_html(self, stretches: list[list[dict]], limit: int = 12) -> str:
+        items = []
+        within = [p for p in self.passages if p["where"] == "within"]
+        for p in within:
+            items.append(f'<li class="gone-item"><a href="#{p["id"]}" data-start="{_num(p["at"])}">line {p["line"]}'
+                         f'</a> <span class="when">(at {_clock(p["at"])})</span> not in the audio: '
+                         f'<del>{_e(_short(p["text"]))}</del></li>')
+        for where, said in (("before", "before the first word heard"), ("after", "after the last word heard")):
+            edge = [p for p in self.passages if p["where"] == where]
+            if edge:
+                lines = (f"line {edge[0]['line']}" if len(edge) == 1
+                         else f"lines {edge[0]['line']}–{edge[-1]['line']}")
+                many = f"{len(edge)} passages: " if len(edge) > 1 else ""
+                items.append(f'<li class="gone-item"><a href="#{edge[0]["id"]}">{lines}</a> {said}, not in the audio '
+                             f'(page text?): {many}<del>{_e(_short(edge[0]["text"], 8))}</del></li>')
+        for k, span in enumerate(self.alignment.unscripted):
+            items.append(f'<li class="unscripted-item"><a href="#unscripted-{k + 1}" data-start="{_num(span.start)}">'
+                         f'{_clock(span.start)}–{_clock(span.end)}</a> not in the transcript, heard: '
+                         f'<q>{_e(_short(span.heard))}</q></li>')
+        low_items = ""
+        if stretches:
+            longest = sorted(sorted(stretches, key=len, reverse=True)[:limit], key=lambda s: s[0]["start"])
+            n_low = sum(len(s) for s in stretches)
+            entries = "".join(
+                f'<li><a href="#{s[0]["id"]}" data-start="{_num(s[0]["start"])}">{_clock(s[0]["start"])}</a> '
+                f'line {s[0]["line"]}: <span class="low">{_e(_short(" ".join(e["text"] for e in s)))}</span></li>'
+                for s in longest)
+            low_items = (f'<li class="low-item">{n_low} words placed with low confidence, worth a listen'
+                         f'{"; the longest stretches" if len(stretches) > limit else ""}:<ul>{entries}</ul></li>')
+        if not items and not low_items:
+            return '<p class="ok">Every transcript word was found in the audio, and all the speech is in the ' \
+                   'transcript.</p>'
+        return f'<ul class="problems">{"".join(items)}{low_items}</ul>'
+
+    def counts_html(self) -> str:
+        c = self.result.report["counts"]
+        parts = [(c.get("matched", 0), "heard as written"), (c.get("misheard", 0), "heard differently"),
+                 (c.get("forced", 0), "found by checking the audio"),
+                 (c.get("interpolated", 0), "placed between their neighbours")]
+        detail = ", ".join(f"{n} {what}" for n, what in parts if n)
+        spans = self.alignment.unscripted
+        return (f'<p class="counts">Captioned <strong>{c["captioned"]}</strong> of {c["transcript_tokens"]} '
+                f'transcript words ({detail}); {c["not_in_audio"]} not in the audio; '
+                f'{len(spans)} {"stretch" if len(spans) == 1 else "stretches"} of speech not in the transcript.</p>')
+
+
+def review_html(result, audio_path: str | Path, captions_vtt_text: str, *, page_path: str | Path | None = None,
+                embed_audio: bool = False, language: str | None = "en", title: str | None = None,
+                low_confidence: float = LOW_CONFIDENCE) -> str:
+    """The review page of an alignment ``result`` (``pipeline.Result``) as one HTML document.
+
+    The audio is referred to by its path relative to ``page_path`` (where the page will be written; without
+    it, ``audio_path`` as given), or embedded as a data: URL with ``embed_audio``. The captions become the
+    player's ``<track>`` as a data: URL.
+    """
+    page = _Page(result, low_confidence)
+    src = _embedded(audio_path) if embed_audio else audio_url(audio_path, page_path)
+    track = "data:text/vtt;charset=utf-8;base64," + base64.b64encode(captions_vtt_text.encode("utf-8")).decode("ascii")
+    name = title or Path(audio_path).name
+    low = [{"line": page.tokens[t.token].line, "text": page.tokens[t.token].text, "start": t.start, "end": t.end,
+            "id": f"w-{t.token}"} for t in page.alignment.timings
+           if t.start is not None and t.status != "note" and t.confidence < low_confidence]
+    stretches = low_confidence_stretches(low)
+    lang = f' lang="{_e(language)}"' if language else ""
+    return _TEMPLATE.format(
+        lang=lang, title=_e(name), srclang=_e(language or "en"), src=_e(src), track=track,
+        counts=page.counts_html(), problems=page.problems_html(stretches), timeline=page.timeline_html(stretches),
+        transcript=page.transcript_html(), low=_num(low_confidence), style=_STYLE, script=_SCRIPT)
+
+
+_STYLE = """
+:root { --gone: #b3261e; --gone-bg: #fde7e5; --un: #5b3cc4; --un-bg: #ece7fb; --low: #a15c00; --low-mark: #efb865;
+  --now: #ffd84d;
+  --ink: #1d1d1f; --muted: #5f6368; --line: #d9d9de; --bg: #fff; }
+* { box-sizing: border-box; }
+html { scroll-padding-top: var(--bar, 12rem); }
+body { margin: 0; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
+  background: var(--bg); }
+header.bar { position: sticky; top: 0; z-index: 2; background: #f6f6f8; border-bottom: 1px solid var(--line);
+  padding: .6rem 1rem .5rem; }
+.bar-inner, main { max-width: 60rem; margin: 0 auto; }
+h1 { font-size: 1.05rem; margin: 0 0 .4rem; }
+h1 .file { font-weight: normal; color: var(--muted); }
+.player { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
+audio { flex: 1 1 22rem; min-width: 16rem; }
+.follow { font-size: .9rem; color: var(--muted); white-space: nowrap; }
+.caption { min-height: 3.4em; margin: .4rem 0; padding: .3rem .7rem; background: #111; color: #fff;
+  border-radius: 4px; font-size: 1.02rem; line-height: 1.35; white-space: pre-line; text-align: center; }
+.caption .who { color: #ffe27a; }
+.caption:empty::before { content: "captions show here during playback"; color: #8a8a8a; font-size: .9rem; }
+.timeline { position: relative; height: 28px; margin: .2rem 0 .1rem; background: #e7e7ec; border-radius: 3px;
+  cursor: pointer; }
+.timeline .mark { position: absolute; top: 2px; height: 16px; min-width: 6px; padding: 0; border: 0;
+  border-radius: 2px; cursor: pointer; margin-left: -3px; z-index: 1; }
+.timeline .mark.gone { background: var(--gone); width: 6px; }
+.timeline .mark.unscripted { background: var(--un); margin-left: 0; }
+.timeline .mark.low { top: 20px; height: 6px; background: var(--low-mark); min-width: 2px; margin-left: 0;
+  z-index: 0; border-radius: 0; }
+.timeline .mark:focus-visible { outline: 2px solid #000; outline-offset: 1px; }
+.playhead { position: absolute; top: -2px; bottom: -2px; width: 2px; background: #000; left: 0;
+  pointer-events: none; }
+.scale { display: flex; justify-content: space-between; font-size: .75rem; color: var(--muted); }
+.legend { font-size: .82rem; color: var(--muted); margin: .15rem 0 0; }
+.legend span { margin-right: .9rem; white-space: nowrap; }
+.key { display: inline-block; width: .8em; height: .8em; border-radius: 2px; vertical-align: -.05em;
+  margin-right: .3em; }
+main { padding: .5rem 1rem 4rem; }
+h2 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
+.counts { margin: .4rem 0; }
+.problems { margin: .2rem 0; padding-left: 1.2rem; }
+.problems li { margin: .15rem 0; }
+.problems del { color: var(--gone); }
+.when { color: var(--muted); }
+.turn { margin: 1rem 0; }
+.speaker { font-size: .95rem; margin: 0 0 .2rem; text-transform: none; color: #1a4d8f; }
+.nobody { color: var(--muted); font-weight: normal; font-style: italic; }
+.para { display: grid; grid-template-columns: 4.6rem 1fr; gap: .6rem; scroll-margin-top: var(--bar, 12rem); }
+.para p { margin: 0 0 .55rem; }
+.gutter { font-size: .78rem; color: var(--muted); text-align: right; padding-top: .2rem;
+  font-variant-numeric: tabular-nums; }
+.gutter .line { color: var(--muted); text-decoration: none; margin-right: .35rem; }
+button.time { font: inherit; font-size: .78rem; color: #1a4d8f; background: none; border: 0; padding: 0;
+  cursor: pointer; text-decoration: underline; font-variant-numeric: tabular-nums; }
+.w { cursor: pointer; border-radius: 3px; padding: 0 .05em; }
+.w:hover { background: #e8eefc; }
+.w.low { text-decoration: underline dotted var(--low) 2px; text-underline-offset: 3px; }
+.w.now { background: var(--now); box-shadow: 0 0 0 2px var(--now); }
+.note { color: var(--muted); font-style: italic; }
+del.gone { color: var(--gone); background: var(--gone-bg); text-decoration-color: var(--gone); cursor: pointer;
+  border-radius: 3px; padding: 0 .15em; }
+.tag { display: inline-block; font-size: .68rem; font-weight: 600; letter-spacing: .02em; text-transform: uppercase;
+  padding: 0 .35em; border-radius: 3px; vertical-align: .1em; text-decoration: none; }
+del.gone .tag { background: var(--gone); color: #fff; }
+.unscripted { display: block; margin: .4rem 0 .6rem 5.2rem; padding: .3rem .6rem; background: var(--un-bg);
+  border-left: 4px solid var(--un); border-radius: 3px; color: #2e1f66; cursor: pointer; }
+.unscripted.inline { margin-left: 0; }
+.unscripted .tag { background: var(--un); color: #fff; }
+.unscripted.now { box-shadow: 0 0 0 3px var(--now); }
+.ok { color: #1e6b2f; }
+@media (max-width: 40rem) { .para { grid-template-columns: 1fr; } .gutter { text-align: left; }
+  .unscripted { margin-left: 0; } }
+@media print { header.bar { position: static; } }
+"""
+
+_SCRIPT = r"""
+(function () {
+  "use strict";
+  var audio = document.getElementById("player");
+  var trackEl = document.getElementById("captions");
+  var timeline = document.getElementById("timeline");
+  var playhead = document.getElementById("playhead");
+  var captionBox = document.getElementById("caption");
+  var follow = document.getElementById("follow");
+  var bar = document.querySelector("header.bar");
+  var HOLD = 1.0; // seconds a word stays highlighted after its end, through a short pause
+
+  // every spoken word and every unscripted stretch, sorted by start, for a binary search on the time
+  var items = Array.prototype.slice.call(
+    document.querySelectorAll("#transcript .w[data-start], #transcript .unscripted"));
+  items = items.map(function (el, k) {
+    return {el: el, start: parseFloat(el.dataset.start), end: parseFloat(el.dataset.end), k: k};
+  }).sort(function (a, b) { return a.start - b.start || a.k - b.k; });
+  var starts = items.map(function (it) { return it.start; });
+  var current = null;
+
+  function find(t) { // the last item that starts at or before t, or -1
+    var lo = 0, hi = starts.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (starts[mid] <= t) lo = mid + 1; else hi = mid; }
+    return lo - 1;
+  }
+  function duration() {
+    return isFinite(audio.duration) && audio.duration > 0 ? audio.duration : parseFloat(timeline.dataset.duration);
+  }
+  function inView(el) {
+    var r = el.getBoundingClientRect(), top = bar.getBoundingClientRect().bottom;
+    return r.top >= top && r.bottom <= window.innerHeight;
+  }
+  function update() {
+    var t = audio.currentTime, k = find(t), next = null;
+    // the word being said: the last one started, while it lasts (or a short pause after it);
+    // an unscripted stretch while it plays
+    for (var j = k; j >= 0 && j > k - 4; j--) {
+      var it = items[j];
+      if (t <= it.end + (it.el.classList.contains("unscripted") ? 0 : HOLD)) { next = it.el; break; }
+    }
+    if (next !== current) {
+      if (current) current.classList.remove("now");
+      if (next) {
+        next.classList.add("now");
+        if (follow.checked && !audio.paused && !inView(next)) next.scrollIntoView({block: "center"});
+      }
+      current = next;
+    }
+    playhead.style.left = (100 * Math.min(1, t / duration())) + "%";
+  }
+  var frame = 0;
+  function loop() { update(); frame = (!audio.paused && !audio.ended) ? requestAnimationFrame(loop) : 0; }
+  audio.addEventListener("play", function () { if (!frame) frame = requestAnimationFrame(loop); });
+  ["timeupdate", "seeked", "pause", "ended", "loadedmetadata"].forEach(function (e) {
+    audio.addEventListener(e, update);
+  });
+
+  function seek(t, play) {
+    audio.currentTime = Math.max(0, t);
+    update();
+    if (play && audio.paused) { var p = audio.play(); if (p && p.catch) p.catch(function () {}); }
+  }
+  window.reviewSeek = seek;
+
+  document.addEventListener("click", function (ev) {
+    var el = ev.target.closest("[data-start], del.gone");
+    if (!el || el === audio || ev.target.closest("audio")) return;
+    if (el.classList.contains("mark")) {
+      var target = document.getElementById(el.dataset.target);
+      if (target) target.scrollIntoView({block: "center"});
+    }
+    var t = el.dataset.start !== undefined ? el.dataset.start : el.dataset.at;
+    if (t === undefined) return;
+    if (el.tagName !== "A") ev.preventDefault();
+    else if (el.hash) history.replaceState(null, "", el.hash);
+    if (el.tagName === "A") document.getElementById(el.hash.slice(1)).scrollIntoView({block: "center"});
+    seek(parseFloat(t), true);
+  });
+  timeline.addEventListener("click", function (ev) {
+    if (ev.target.closest(".mark")) return;
+    var r = timeline.getBoundingClientRect();
+    seek((ev.clientX - r.left) / r.width * duration(), true);
+  });
+
+  function place() { // the marks on the timeline, once the real duration is known
+    var d = duration();
+    Array.prototype.forEach.call(timeline.querySelectorAll(".mark"), function (m) {
+      var s = parseFloat(m.dataset.start), e = m.dataset.end !== undefined ? parseFloat(m.dataset.end) : s;
+      m.style.left = (100 * Math.min(1, s / d)) + "%";
+      m.style.width = (100 * Math.max(0, e - s) / d) + "%";
+    });
+    var scale = document.getElementById("scale-end");
+    if (scale) scale.textContent = clock(d);
+  }
+  function clock(s) {
+    s = Math.floor(s); var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, x = s % 60;
+    return (h ? h + ":" + (m < 10 ? "0" : "") : "") + m + ":" + (x < 10 ? "0" : "") + x;
+  }
+  audio.addEventListener("loadedmetadata", place);
+  audio.addEventListener("durationchange", place);
+
+  // the captions: the track's active cue, shown as a player shows it
+  function showCue() {
+    var cues = trackEl.track.activeCues, out = [];
+    captionBox.textContent = "";
+    for (var i = 0; cues && i < cues.length; i++) {
+      var text = cues[i].text, who = /^<v(?:\.[^ >]*)? ([^>]*)>/.exec(text);
+      text = text.replace(/<[^>]*>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&nbsp;/g, "\u00a0")
+        .replace(/&amp;/g, "&");
+      if (who) { var w = document.createElement("span"); w.className = "who"; w.textContent = who[1] + ": ";
+        captionBox.appendChild(w); }
+      captionBox.appendChild(document.createTextNode(text + (i + 1 < cues.length ? "\n" : "")));
+    }
+  }
+  trackEl.track.mode = "hidden";
+  trackEl.track.addEventListener("cuechange", showCue);
+
+  function setBar() { document.documentElement.style.setProperty("--bar", (bar.offsetHeight + 12) + "px"); }
+  window.addEventListener("resize", setBar);
+  setBar();
+  place();
+  update();
+})();
+"""
+
+_TEMPLATE = """<!DOCTYPE html>
+<html{lang}>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; \
+script-src 'unsafe-inline'; media-src * data: blob:; img-src data:">
+<meta name="generator" content="align">
+<title>Review: {title}</title>
+<style>{style}</style>
+</head>
+<body>
+<header class="bar"><div class="bar-inner">
+<h1>Review <span class="file">{title}</span></h1>
+<div class="player">
+<audio id="player" controls preload="metadata" src="{src}">
+<track id="captions" kind="captions" srclang="{srclang}" label="Captions" default src="{track}">
+Your browser cannot play this audio.
+</audio>
+<label class="follow"><input type="checkbox" id="follow" checked> follow playback</label>
+</div>
+<div id="caption" class="caption" aria-live="off"></div>
+<div class="legend" aria-hidden="true"><span><i class="key" style="background:var(--gone)"></i>not in the audio</span>\
+<span><i class="key" style="background:var(--un)"></i>speech not in the transcript</span>\
+<span><i class="key" style="background:var(--low-mark)"></i>low confidence (under {low})</span>\
+<span><i class="key" style="background:var(--now)"></i>being said</span></div>
+{timeline}
+<div class="scale" aria-hidden="true"><span>0:00</span><span id="scale-end"></span></div>
+</div></header>
+<main>
+<h2>What to check</h2>
+{counts}
+{problems}
+<h2>Transcript</h2>
+<p class="legend">Click a word to hear it. Text struck through is not in the audio; words underlined with dots were
+placed with low confidence.</p>
+<div id="transcript">
+{transcript}
+</div>
+</main>
+<script>{script}</script>
+</body>
+</html>
+"""

@@ -1,0 +1,64 @@
+"""Word-time refinement with PocketSphinx on the fixture episode."""
+import statistics
+
+import pytest
+
+from align.aligner import align_words
+from align.audio import load_audio
+from align.cache import WindowMemo
+from align.pipeline import Options, _Episode
+from align.refine import refine_times
+from align.transcript import read_transcript
+
+
+@pytest.fixture(scope="module")
+def first_alignment(harbour):
+    episode = _Episode(harbour["audio"], Options(), None)
+    words, _ = episode.recognise()
+    transcript = read_transcript(harbour["transcript"])
+    return align_words(transcript, words, verifier=episode.verify), load_audio(harbour["audio"])
+
+
+def start_errors(timings, transcript, truth):
+    offset = len(transcript.tokens) - len(truth)
+    return [abs(timings[offset + k].start - w["start"]) for k, w in enumerate(truth)
+            if w["start"] is not None and timings[offset + k].start is not None]
+
+
+def test_refinement_brings_word_starts_closer(first_alignment, harbour):
+    alignment, samples = first_alignment
+    refined, stats = refine_times(alignment, samples)
+    truth = harbour["truth"]["words"]
+    before = statistics.median(start_errors(alignment.timings, alignment.transcript, truth))
+    after = statistics.median(start_errors(refined, alignment.transcript, truth))
+    spoken = [w for w in truth if w["start"] is not None]
+    assert stats.words_moved > 0.4 * len(spoken)
+    assert after < before and after <= 0.06
+
+
+def test_every_token_keeps_its_status_and_order(first_alignment):
+    alignment, samples = first_alignment
+    refined, _ = refine_times(alignment, samples)
+    assert [t.status for t in refined] == [t.status for t in alignment.timings]
+    assert [t.start is None for t in refined] == [t.start is None for t in alignment.timings]
+    assert all(t.end >= t.start for t in refined if t.start is not None)
+
+
+def test_other_languages_are_left_alone_and_say_so(first_alignment):
+    alignment, samples = first_alignment
+    refined, stats = refine_times(alignment, samples, language="de")
+    assert refined == alignment.timings
+    assert "no refinement model" in stats.note
+
+
+def test_a_rerun_reuses_the_windows_without_decoding(first_alignment, tmp_path):
+    alignment, samples = first_alignment
+    memo = WindowMemo(tmp_path / "w.json")
+    first, _ = refine_times(alignment, samples, memo=memo)
+    memo.save()
+
+    def no_audio():
+        raise AssertionError("decoded the audio again")
+
+    again, _ = refine_times(alignment, no_audio, memo=WindowMemo(tmp_path / "w.json"))
+    assert again == first
