@@ -18,6 +18,7 @@ from align.cache import WindowMemo
 __all__ = ["TimedWord", "AcousticAligner"]
 
 WINDOW = 28.0  # seconds of audio per alignment call (Whisper sees 30 s at most)
+MAX_TOKENS = 200  # text tokens per call (Whisper's decoder holds 448 positions)
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,13 @@ class AcousticAligner:
             return []
         if hi - lo <= 0.05:
             return [TimedWord(lo, lo, 0.0) for _ in words]
-        if hi - lo <= WINDOW:
-            return self._align_window(words, lo, hi)
+        if hi - lo <= WINDOW and (self._token_count(words) <= MAX_TOKENS or len(words) == 1):
+            return self._align_window([w[:MAX_TOKENS] for w in words], lo, hi)
+        if hi - lo <= WINDOW:  # too many words for one call: halve them, and the time in proportion
+            half = len(words) // 2
+            share = sum(len(w) + 1 for w in words[:half]) / sum(len(w) + 1 for w in words)
+            middle = lo + (hi - lo) * share
+            return self.align(words[:half], lo, middle) + self.align(words[half:], middle, hi)
         # longer than one window: share the words among windows by their length
         pieces = int(np.ceil((hi - lo) / WINDOW))
         weights = np.cumsum([len(w) + 1 for w in words])
@@ -78,9 +84,12 @@ class AcousticAligner:
         for k in range(pieces):
             stop = len(words) if k == pieces - 1 else int(np.searchsorted(weights, weights[-1] * (k + 1) / pieces))
             a, b = lo + (hi - lo) * k / pieces, lo + (hi - lo) * (k + 1) / pieces
-            out += self._align_window(words[first:stop], a, b) if stop > first else []
+            out += self._align(words[first:stop], a, b) if stop > first else []
             first = stop
         return out
+
+    def _token_count(self, words: list[str]) -> int:
+        return sum(len(word) for word in words) // 3 + len(words)  # a generous estimate, no tokenizer needed
 
     def _align_window(self, words: list[str], lo: float, hi: float) -> list[TimedWord]:
         from faster_whisper.audio import pad_or_trim

@@ -48,10 +48,13 @@ def recognise(model, samples: np.ndarray, options: RecognitionOptions = Recognit
         return _sequential(model, samples, options, progress, 0.0, total)
     from faster_whisper import BatchedInferencePipeline
 
-    segments, _ = BatchedInferencePipeline(model).transcribe(
-        samples, language=options.language, beam_size=options.beam_size, word_timestamps=True,
-        batch_size=options.batch_size)
-    words = _collect(segments, 0.0, progress, total, "recognising speech")
+    pipeline = BatchedInferencePipeline(model)
+    words: list[RecognisedWord] = []
+    for a, b in pieces(samples):  # a piece at a time, so memory does not grow with the episode's length
+        segments, _ = pipeline.transcribe(
+            samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)], language=options.language,
+            beam_size=options.beam_size, word_timestamps=True, batch_size=options.batch_size)
+        words += _collect(segments, a, progress, total, "recognising speech")
     holes = [(a, b) for a, b in zip([0.0] + [w.end for w in words], [w.start for w in words] + [total])
              if b - a >= HOLE]
     for k, (a, b) in enumerate(holes):
@@ -64,6 +67,29 @@ def recognise(model, samples: np.ndarray, options: RecognitionOptions = Recognit
     if progress:
         progress("recognising speech", total, total)
     return words
+
+
+PIECE = 600.0  # seconds of audio recognised at a time
+
+
+def pieces(samples: np.ndarray, length: float = PIECE, search: float = 15.0) -> list[tuple[float, float]]:
+    """Cut the audio into pieces of about ``length`` seconds at the quietest moment near each cut.
+
+    >>> noise = np.random.RandomState(0).randn(16000 * 30).astype(np.float32)
+    >>> noise[16000 * 11:16000 * 11 + 8000] = 0  # half a second of silence at 11 s
+    >>> pieces(noise, length=10.0, search=2.0)[0]
+    (0.0, 11.0)
+    """
+    total = len(samples) / SAMPLE_RATE
+    cuts = [0.0]
+    while total - cuts[-1] > length * 1.5:
+        target = cuts[-1] + length
+        lo, hi = int((target - search) * SAMPLE_RATE), int((target + search) * SAMPLE_RATE)
+        frame = SAMPLE_RATE // 50
+        window = samples[lo:hi][: (hi - lo) // frame * frame].reshape(-1, frame)
+        quietest = int(np.argmin(np.sqrt((window.astype(np.float32) ** 2).mean(axis=1))))
+        cuts.append(round((lo + quietest * frame + frame // 2) / SAMPLE_RATE - 0.01, 2) if window.size else target)
+    return list(zip(cuts, cuts[1:] + [total]))
 
 
 def _sequential(model, samples: np.ndarray, options: RecognitionOptions, progress: Progress | None,

@@ -123,6 +123,9 @@ def summary_lines(report: dict, limit: int = 5) -> list[str]:
              (c["interpolated"], "placed between their neighbours")]
     lines = [f"captioned {c['captioned']} of {c['transcript_tokens']} transcript words "
              f"({', '.join(f'{n} {what}' for n, what in parts if n)})"]
+    refinement = report.get("refinement") or {}
+    if refinement.get("note"):
+        lines.append(refinement["note"])
 
     passages = report["not_in_audio"]
     if passages:

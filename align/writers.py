@@ -186,7 +186,7 @@ def to_srt(cues: list[Cue]) -> str:
     blocks = []
     previous_speaker = None
     for number, cue in enumerate(cues, start=1):
-        lines = [_single_line(line).replace("-->", "->") for line in cue.lines]
+        lines = [re.sub(r"--+>", "->", _single_line(line)) for line in cue.lines]
         if cue.speaker and cue.speaker != previous_speaker and not cue.label:
             lines[0] = f"{_single_line(cue.speaker)}: {lines[0]}"
         previous_speaker = cue.speaker
@@ -261,6 +261,16 @@ def _json_document(segments: list[dict]) -> str:
     return content
 
 
+def _mode_for(path: Path) -> int:
+    """The permissions a new file gets from the umask, or those of the file it replaces."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomically(path: str | Path, content: str) -> None:
     """Write a file so that it is either wholly there or not changed at all (temporary file, then rename).
 
@@ -282,6 +292,7 @@ def write_atomically(path: str | Path, content: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(content)
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes owner-only files; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException as error:
         try:

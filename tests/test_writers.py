@@ -87,6 +87,7 @@ def test_srt_reads_back_with_the_srt_package():
     assert len(subs) == len(cues)
     assert subs[0].content.startswith("Anna and Co: Fish")
     assert "-->" not in subs[0].content
+    assert "-->" not in to_srt([Cue(0, 1, None, ["a ---> b"])]).split("\n", 2)[2]
     assert subs[1].content.startswith("Bob: Yes")
 
 
@@ -193,3 +194,15 @@ def test_the_command_writes_srt_word_timestamps_and_json_cues(harbour, tmp_path)
     assert run([audio, transcript, "-o", str(out), "-q", "--json-cues", "--style", "podcasting2"]) == 0
     segments = json.loads(out.read_text())["segments"]
     assert segments and all(len(s["body"]) <= 65 for s in segments)
+
+
+def test_outputs_are_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        write_atomically(tmp_path / "out.vtt", "WEBVTT\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.vtt").stat().st_mode) == 0o644
