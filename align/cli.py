@@ -14,8 +14,7 @@ from align.errors import AlignError, OutputError, UsageError
 from align.report import summary_lines
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
-                  help="Caption a podcast episode from its audio and its edited, speaker-labelled transcript. "
-                       "Many episodes: align batch --help.")
+                  help="Caption a podcast episode from its audio and its edited, speaker-labelled transcript.")
 
 
 class ProgressLine:
@@ -101,7 +100,7 @@ def main(
                                                       "not match the audio."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary on stderr."),
 ) -> None:
-    """Align TRANSCRIPT with AUDIO and write captions (WebVTT by default)."""
+    """Align TRANSCRIPT with AUDIO and write captions (WebVTT by default). Many episodes: align batch --help."""
     from dataclasses import replace
 
     from align.pipeline import Options, align_episode

@@ -19,7 +19,7 @@ from align.cache import WindowMemo
 from align.recognition import Progress, RecognitionOptions, cache_dir, cached_recognise, recognise
 from align.refine import refine_times
 from align.report import build_report
-from align.speech_model import load_model, resolve_model
+from align.speech_model import check_device, load_model, resolve_model
 from align.transcript import Transcript, read_transcript
 
 __all__ = ["Options", "Result", "align_episode"]
@@ -93,6 +93,7 @@ class _Episode:
         self.options = options
         self.progress = progress
         self.spec = resolve_model(options.model)
+        check_device(options.device)  # a wrong --device fails even when a cached run loads no model
         language = options.language
         if self.spec.english_only and language not in (None, "en"):
             language = "en"

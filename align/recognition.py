@@ -110,7 +110,7 @@ def _collect(segments, offset: float, progress: Progress | None, total: float, s
             text = word.word.strip()
             if text:
                 words.append(RecognisedWord(text, round(offset + word.start, 3), round(offset + word.end, 3),
-                                            round(word.probability, 3)))
+                                            round(float(word.probability), 3)))
         if progress:
             progress(stage, min(offset + segment.end, total), total)
     return words

@@ -13,7 +13,7 @@ from pathlib import Path
 from align.audio import file_digest
 from align.errors import ModelError, UsageError
 
-__all__ = ["DEFAULT_MODEL", "ModelSpec", "resolve_model", "load_model", "pick_device"]
+__all__ = ["DEFAULT_MODEL", "ModelSpec", "resolve_model", "load_model", "pick_device", "check_device"]
 
 DEFAULT_MODEL = "tiny.en"
 BUNDLED_SHA256 = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
@@ -78,10 +78,21 @@ def resolve_model(model: str | None) -> ModelSpec:
     raise UsageError(f"--model {model}: no such model directory, and not a faster-whisper model name")
 
 
-def pick_device(device: str) -> str:
-    """``auto`` becomes ``cuda`` when CTranslate2 sees a CUDA GPU, else ``cpu``."""
+def check_device(device: str) -> None:
+    """Refuse a device name at once (the model itself loads only when a step needs it).
+
+    >>> check_device("tpu")
+    Traceback (most recent call last):
+    ...
+    align.errors.UsageError: --device tpu: choose auto, cpu or cuda
+    """
     if device not in ("auto", "cpu", "cuda"):
         raise UsageError(f"--device {device}: choose auto, cpu or cuda")
+
+
+def pick_device(device: str) -> str:
+    """``auto`` becomes ``cuda`` when CTranslate2 sees a CUDA GPU, else ``cpu``."""
+    check_device(device)
     if device != "auto":
         return device
     try:
