@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from align.audio import SAMPLE_RATE
+from align.audio import SAMPLE_RATE, as_float
 from align.cache import WindowMemo
 
 __all__ = ["TimedWord", "AcousticAligner"]
@@ -99,7 +99,7 @@ class AcousticAligner:
         if not hasattr(self, "tokenizer"):
             self.tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
                                        language=self.language)
-        clip = self.samples[int(lo * SAMPLE_RATE):int(hi * SAMPLE_RATE)]
+        clip = as_float(self.samples[int(lo * SAMPLE_RATE):int(hi * SAMPLE_RATE)])
         features = self.model.feature_extractor(clip)
         frames = min(features.shape[-1], 3000)
         encoded = self.model.encode(pad_or_trim(features))

@@ -1,8 +1,11 @@
 """The ``align`` command: parse options, call the library, draw progress, write files, map errors to exits."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Optional
@@ -193,10 +196,14 @@ def run(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(batch_app if batch else app)
     stopped = "\nalign: interrupted; " + ("finished episodes are kept, run it again to resume" if batch
                                           else "no output written")
+    with _interrupts_noted() as interrupted:
+        return _run(command, args[1:] if batch else args, "align batch" if batch else "align", stopped, interrupted)
+
+
+def _run(command, args: list[str], prog_name: str, stopped: str, interrupted: list[int]) -> int:
     try:
         # typer turns Ctrl-C into Exit(130), which non-standalone mode returns rather than raises
-        status = command.main(args=args[1:] if batch else args, prog_name="align batch" if batch else "align",
-                              standalone_mode=False)
+        status = command.main(args=args, prog_name=prog_name, standalone_mode=False)
         if status == 130:
             raise KeyboardInterrupt
         if isinstance(status, int):
@@ -208,6 +215,9 @@ def run(argv: list[str] | None = None) -> int:
         typer.echo(stopped, err=True)
         return 130
     except Exception as error:
+        if interrupted:  # Ctrl-C inside a library that turned the KeyboardInterrupt into its own error
+            typer.echo(stopped, err=True)
+            return 130
         # click's exceptions, whichever copy of click typer uses
         kinds = {cls.__name__ for cls in type(error).__mro__}
         if "Exit" in kinds:
@@ -224,6 +234,26 @@ def run(argv: list[str] | None = None) -> int:
                    err=True)
         return 1
     return 0
+
+
+@contextlib.contextmanager
+def _interrupts_noted():
+    """Ctrl-C raises KeyboardInterrupt as usual and is also noted in the yielded list: some libraries catch the
+    interrupt during an import and raise an error of their own (faster-whisper: "requires onnxruntime")."""
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+
+    def on_interrupt(number, frame):
+        noted.append(number)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def entry() -> None:

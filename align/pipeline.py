@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -52,7 +53,8 @@ class Result:
 def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Transcript,
                   options: Options = Options(), progress: Progress | None = None,
                   words: list[RecognisedWord] | None = None) -> Result:
-    """Align a transcript (path or parsed) with an episode's audio (path or 16 kHz mono samples).
+    """Align a transcript (path or parsed) with an episode's audio (path or 16 kHz mono samples: float32 in [-1, 1]
+    or int16).
 
     ``words`` skips recognition, for callers that already have recognised words.
     """
@@ -75,7 +77,8 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
                             "transcript of this episode? (--force writes the captions anyway)")
     refinement = None
     if options.refine:
-        timings, refinement = refine_times(alignment, episode.samples, episode.language, progress, episode.memo)
+        timings, refinement = refine_times(alignment, episode.samples, episode.language, progress, episode.memo,
+                                           workers=options.threads or min(8, os.cpu_count() or 1))
         alignment = replace(alignment, timings=timings)
     report = build_report(alignment)
     if refinement is not None:

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from align.aligner import RecognisedWord
-from align.audio import SAMPLE_RATE
+from align.audio import SAMPLE_RATE, as_float
 
 __all__ = ["RecognitionOptions", "recognise", "cached_recognise", "cache_dir", "Progress"]
 
@@ -45,14 +45,14 @@ def recognise(model, samples: np.ndarray, options: RecognitionOptions = Recognit
     speech; such holes are recognised again, alone, with the sequential decoder."""
     total = len(samples) / SAMPLE_RATE
     if not options.batched:
-        return _sequential(model, samples, options, progress, 0.0, total)
+        return _sequential(model, as_float(samples), options, progress, 0.0, total)
     from faster_whisper import BatchedInferencePipeline
 
     pipeline = BatchedInferencePipeline(model)
     words: list[RecognisedWord] = []
     for a, b in pieces(samples):  # a piece at a time, so memory does not grow with the episode's length
         segments, _ = pipeline.transcribe(
-            samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)], language=options.language,
+            as_float(samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]), language=options.language,
             beam_size=options.beam_size, word_timestamps=True, batch_size=options.batch_size)
         words += _collect(segments, a, progress, total, "recognising speech")
     holes = [(a, b) for a, b in zip([0.0] + [w.end for w in words], [w.start for w in words] + [total])
@@ -60,7 +60,7 @@ def recognise(model, samples: np.ndarray, options: RecognitionOptions = Recognit
     for k, (a, b) in enumerate(holes):
         if progress:
             progress("recognising missed stretches", k, len(holes))
-        clip = samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]
+        clip = as_float(samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)])
         found = [w for w in _sequential(model, clip, options, None, a, total) if a <= w.start and w.end <= b + 0.5]
         words += found
     words.sort(key=lambda w: w.start)

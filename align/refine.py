@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -32,6 +33,7 @@ MAX_WORDS = 30  # words per aligned stretch
 MAX_PAUSE = 0.8  # a longer pause ends a stretch
 MARGIN = 0.5  # seconds of audio either side of a stretch
 MAX_SHIFT = 0.6  # a refined start further than this from the first estimate is distrusted
+PARALLEL_STRETCHES = 40  # fewer stretches than this are aligned in this process (starting workers costs ~1 s)
 
 
 @dataclass
@@ -164,11 +166,14 @@ def _stretches(timings, spoken_index: list[int]) -> list[list[int]]:
     return groups
 
 
-def refine_times(alignment, samples, language: str | None = "en", progress=None, memo: WindowMemo | None = None):
+def refine_times(alignment, samples, language: str | None = "en", progress=None, memo: WindowMemo | None = None,
+                 workers: int = 1, min_parallel: int = PARALLEL_STRETCHES):
     """A copy of ``alignment.timings`` with word starts and ends refined, and what was done.
 
     ``samples`` is the 16 kHz audio or a callable that decodes it (only called when a window is not in
-    ``memo``, the store of earlier runs' results)."""
+    ``memo``, the store of earlier runs' results). With ``workers`` > 1 and at least ``min_parallel`` stretches
+    to align, the stretches are first aligned in that many processes (PocketSphinx holds Python's lock, so
+    threads would not help); the pass that settles the times then finds them in the memo."""
     stats = RefineStats()
     timings = list(alignment.timings)
     if not available(language):
@@ -186,6 +191,8 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         if "samples" not in audio:
             audio["samples"] = samples() if callable(samples) else samples
         window = audio["samples"][int(lo * SAMPLE_RATE):int(hi * SAMPLE_RATE)]
+        if window.dtype == np.int16:
+            return window
         return (np.clip(window, -1.0, 1.0) * 32767).astype(np.int16)
 
     ends = [t.end for t in alignment.timings if t.end is not None]
@@ -194,11 +201,29 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     groups = _stretches(timings, spoken)
     for k in spoken:  # every word looked up before the decoder is made, so it knows the guessed ones
         dictionary.words(tokens[timings[k].token].text)
+    def window(part: list[int]) -> tuple[tuple, list[str], float, float]:
+        said = [dictionary.words(tokens[timings[k].token].text) for k in part]
+        flat = [w for ws in said for w in ws]
+        lo = max(0.0, timings[part[0]].start - MARGIN)
+        hi = min(duration, timings[part[-1]].end + MARGIN)
+        return ("pocketsphinx", 2, flat, round(lo, 3), round(hi, 3)), said, lo, hi
+
+    todo = [(key, lo, hi) for key, said, lo, hi in map(window, groups) if key[2] and memo.get(key) is None]
+    if workers < 2 or len(todo) < min_parallel or not _may_start_processes():
+        todo = []
+    steps = len(todo) + len(groups)  # for progress: the parallel first pass, then the settling pass
+    try:
+        for done, (key, found) in enumerate(_align_in_processes(todo, clip, dictionary.guessed, workers)):
+            memo.put(key, found)
+            if progress:
+                progress("refining word times", done, steps)
+    except (OSError, RuntimeError, BrokenProcessPool):  # no processes to be had, or one died: settled below
+        pass
     refined: set[int] = set()
     tried: dict[object, list[int]] = {}  # speaker -> [words tried, words placed]
     for g, group in enumerate(groups):
         if progress:
-            progress("refining word times", g, len(groups))
+            progress("refining word times", len(todo) + g, steps)
         stats.stretches += 1
         speaker = alignment.transcript.speaker_of(tokens[timings[group[0]].token])
         record = tried.setdefault(speaker, [0, 0])
@@ -207,13 +232,10 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         pending = [group]
         while pending:
             part = pending.pop()
-            said = [dictionary.words(tokens[timings[k].token].text) for k in part]
-            flat = [w for ws in said for w in ws]
+            key, said, lo, hi = window(part)
+            flat = key[2]
             if not flat:
                 continue
-            lo = max(0.0, timings[part[0]].start - MARGIN)
-            hi = min(duration, timings[part[-1]].end + MARGIN)
-            key = ("pocketsphinx", 2, flat, round(lo, 3), round(hi, 3))
             found = memo.get(key)
             if found is None:
                 if not decoders:
@@ -239,8 +261,55 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
             start = round(max(0.0, t.start - stats.lateness), 3)
             timings[k] = replace(t, start=start, end=max(start, round(t.end - stats.lateness, 3)))
     if progress:
-        progress("refining word times", len(groups), len(groups))
+        progress("refining word times", steps, steps)
     return timings, stats
+
+
+def _may_start_processes() -> bool:
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon  # a daemonic worker (a pool's, Dask's) may not
+
+
+def _align_in_processes(todo: list[tuple[tuple, float, float]], clip, guessed: dict[str, str], workers: int):
+    """(key, PocketSphinx's result) for each window, aligned by ``workers`` processes, in the order given."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork where there is one: the workers only run PocketSphinx (no threads of the speech model), and a fresh
+    # interpreter (forkserver, spawn) would re-import the caller's script, which a script without a main guard forbids
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if not todo:
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                             initializer=_start_worker, initargs=(guessed,)) as pool:
+        running: deque = deque()  # a few windows per worker in flight: the clips are not all copied at once
+        for key, lo, hi in todo:
+            running.append((key, pool.submit(_align_in_worker, (key[2], clip(lo, hi), lo))))
+            if len(running) >= 4 * workers:
+                key, job = running.popleft()
+                yield key, job.result()
+        while running:
+            key, job = running.popleft()
+            yield key, job.result()
+
+
+_WORKER: dict[str, object] = {}
+
+
+def _start_worker(guessed: dict[str, str]) -> None:
+    from pocketsphinx import Decoder
+
+    decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+    for word, phones in guessed.items():
+        decoder.add_word(word, phones, False)
+    _WORKER["decoder"] = decoder
+
+
+def _align_in_worker(job: tuple[list[str], np.ndarray, float]) -> list[tuple[str, float, float]]:
+    words, pcm, offset = job
+    return [list(segment) for segment in _align(_WORKER["decoder"], words, pcm, offset)]
 
 
 def _take(part: list[int], said: list[list[str]], found, timings, refined: set[int], complete: bool) -> int:

@@ -62,3 +62,29 @@ def test_a_rerun_reuses_the_windows_without_decoding(first_alignment, tmp_path):
 
     again, _ = refine_times(alignment, no_audio, memo=WindowMemo(tmp_path / "w.json"))
     assert again == first
+
+
+def test_worker_processes_give_the_same_times(first_alignment):
+    alignment, samples = first_alignment
+    alone, alone_stats = refine_times(alignment, samples)
+    shared, shared_stats = refine_times(alignment, samples, workers=2, min_parallel=1)
+    assert shared == alone
+    assert shared_stats == alone_stats
+
+
+def test_a_daemonic_process_refines_alone(first_alignment, monkeypatch):
+    """Dask's and multiprocessing's pool workers may not start processes: refinement then runs in-process."""
+    import multiprocessing
+
+    from align import refine
+
+    alignment, samples = first_alignment
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
+
+    def no_processes(todo, *rest):
+        assert not todo, "started processes"
+        return iter(())
+
+    monkeypatch.setattr(refine, "_align_in_processes", no_processes)
+    refined, _ = refine_times(alignment, samples, workers=2, min_parallel=1)
+    assert refined == refine_times(alignment, samples)[0]
