@@ -288,6 +288,7 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
     r_units = _recognised_units(words)
     aligner = _UnitAligner([u.text for u in t_units], [u.text for u in r_units])
     aligner.align(0, len(t_units), 0, len(r_units))
+    _unpair_guesses_at_long_gaps(aligner.pairs)
 
     # per token: the recognised units its units were paired with (exactly or as a mishearing)
     matched: dict[int, list[int]] = {}
@@ -322,6 +323,35 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
     if verifier is not None:  # Whisper sometimes invents text over speech it cannot make out: keep what the audio fits
         unscripted = [s for s in unscripted if _fits(verifier, s.heard.split(), s.start, s.end)]
     return Alignment(transcript, words, [t for t in timings if t is not None], unscripted)
+
+
+def _unpair_guesses_at_long_gaps(pairs: dict[int, int]) -> None:
+    """Drop the mishearings paired at the edge of a long stretch of recognised speech that nothing matches
+    (an ad read): the alignment cannot tell at which end of the stretch they belong, so the gap filling
+    decides, from what was heard at both ends.
+
+    >>> pairs = {0: 0, 1: -2, 2: 12, 3: 13}  # unit 1 paired as heard differently at 1, then 10 units unmatched
+    >>> _unpair_guesses_at_long_gaps(pairs)
+    >>> sorted(pairs)
+    [0, 2, 3]
+    """
+    order = sorted(pairs)
+    heard = [pairs[t] if pairs[t] >= 0 else -pairs[t] - 1 for t in order]
+    k = 0
+    while k < len(order):
+        if pairs[order[k]] >= 0:
+            k += 1
+            continue
+        j = k  # a run of mishearings, consecutive on both sides
+        while j + 1 < len(order) and pairs[order[j + 1]] < 0 and order[j + 1] == order[j] + 1 and \
+                heard[j + 1] == heard[j] + 1:
+            j += 1
+        skipped_before = heard[k] - (heard[k - 1] if k else -1) - 1
+        skipped_after = (heard[j + 1] if j + 1 < len(order) else heard[j] + 1) - heard[j] - 1
+        if max(skipped_before, skipped_after) >= LONG_GAP_UNITS:
+            for t in order[k:j + 1]:
+                del pairs[t]
+        k = j + 1
 
 
 SPARSE_SHARE = 0.3  # a paragraph with fewer of its units heard as written has only chance matches

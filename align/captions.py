@@ -42,6 +42,7 @@ class CaptionStyle:
     min_gap: float = 0.08  # about two frames between cues that do not touch
     pause: float = 1.5  # a longer silence always ends a cue
     linger: float = 0.5  # how long a cue may stay up after its last word, to be read
+    lead_in: float = 0.25  # how early a cue still too fast to read may appear before its first word
     speaker_prefix: bool = False  # a visible "Name:" at each change of speaker, counted in the line length
 
     def __post_init__(self):
@@ -61,7 +62,7 @@ class CaptionStyle:
         for name in ("max_lines", "max_cps", "pause"):
             if getattr(self, name) <= 0:
                 raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name):g}: must be greater than 0")
-        for name in ("min_gap", "min_duration", "linger"):
+        for name in ("min_gap", "min_duration", "linger", "lead_in"):
             if getattr(self, name) < 0:
                 raise UsageError(f"--{name.replace('_', '-')} {getattr(self, name):g}: must not be negative")
         if self.min_gap >= self.max_duration:
@@ -497,8 +498,29 @@ def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle()) ->
             chars = len(" ".join(lines))
             end = _cue_end(part[0].start, max(w.end for w in part), chars, limits[j], style)
             cues.append(Cue(part[0].start, end, speaker, lines, part, label if i == first else None))
+    _lead_in(cues, style)
     _settle(cues, style)
     return cues
+
+
+def _lead_in(cues: list[Cue], style: CaptionStyle) -> None:
+    """A cue that reads faster than ``max_cps`` even when held into the silence after it appears a little
+    before its first word (a subtitler's lead-in): as early as reading needs, at most ``lead_in``, never
+    over the cue before it or within ``min_gap`` of it, never longer than ``max_duration``.
+
+    >>> fast = Cue(2.0, 3.0, "Ann", ["Twenty-one characters"])
+    >>> _lead_in([Cue(0.0, 1.5, "Ann", ["Hi."]), fast], CaptionStyle())
+    >>> fast.start
+    1.95
+    """
+    previous_end = -math.inf
+    for cue in cues:
+        short = len(" ".join(cue.lines)) / style.max_cps - (cue.end - cue.start)
+        earliest = max(previous_end + style.min_gap, 0.0, cue.start - style.lead_in,
+                       cue.end - style.max_duration)
+        if short > 0 and earliest < cue.start:
+            cue.start = max(earliest, math.floor((cue.start - short) * 1000 + 1e-6) / 1000)
+        previous_end = max(previous_end, cue.end)
 
 
 def _settle(cues: list[Cue], style: CaptionStyle) -> None:

@@ -67,6 +67,18 @@ def test_an_ad_read_is_not_in_the_transcript():
     assert a.unscripted[0].heard.startswith("this episode")
 
 
+def test_a_misheard_word_after_an_ad_read_stays_with_its_turn():
+    # "As" is heard as "And" after the ad: the alignment alone cannot tell at which end of the ad it goes
+    t = parse_transcript("A: is it organised by the government?\n\nB: As I said before, it is a failure.")
+    words = said("is it organised by the government") + said(
+        "this episode is brought to you by our sponsor visit them now", start=3.0) + said(
+        "and I said before it is a failure", start=10.0)
+    a = align_words(t, words)
+    as_ = a.timings[6]
+    assert t.tokens[6].text == "As" and 9.0 <= as_.start <= 10.4, as_
+    assert a.unscripted[0].heard.startswith("this episode")
+
+
 def test_a_repeated_phrase_maps_to_its_own_occurrence():
     text = "we will win. " * 3 + "and that is all."
     t = parse_transcript("A: " + text)
