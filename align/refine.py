@@ -10,6 +10,10 @@ get a pronunciation from simple spelling rules. A refined time replaces the old 
 to it. Words the aligner cannot place keep the recogniser's time, less the recogniser's lateness measured
 on this episode's refined words.
 
+Each window is aligned on its own: PocketSphinx's noise estimate is made anew from the two seconds before it,
+so a window's times do not depend on the windows aligned before it, and worker processes can align the
+windows of a round (every stretch whole, then the pieces of those that did not fit) in any order.
+
 Hesitations ("um", "uh") are optional fillers between any two words. (A grammar with optional "um"/"uh"
 between words was measured before: no more accurate, three times slower; fillers cost about 13% more time.)
 
@@ -35,6 +39,7 @@ MAX_PAUSE = 0.8  # a longer pause ends a stretch
 MARGIN = 0.5  # seconds of audio either side of a stretch
 MAX_SHIFT = 0.6  # a refined start further than this from the first estimate (or past its end) is distrusted
 MIN_WORD = 0.1  # seconds: the shortest a word is taken to be, where order is restored
+WARM_UP = 2.0  # seconds of audio before a window that set the noise estimate (see ``_align``)
 PARALLEL_STRETCHES = 40  # fewer stretches than this are aligned in this process (starting workers costs ~1 s)
 
 
@@ -213,10 +218,11 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     audio: dict[str, np.ndarray] = {}
 
     def clip(lo: float, hi: float) -> np.ndarray:
-        """16-bit samples of one window (converted per window: no second copy of a long episode)."""
+        """16-bit samples of one window and the warm-up before it (converted per window: no second copy of a
+        long episode)."""
         if "samples" not in audio:
             audio["samples"] = samples() if callable(samples) else samples
-        window = audio["samples"][int(lo * SAMPLE_RATE):int(hi * SAMPLE_RATE)]
+        window = audio["samples"][int(lo * SAMPLE_RATE) - _warm_up_samples(lo):int(hi * SAMPLE_RATE)]
         if window.dtype == np.int16:
             return window
         return (np.clip(window, -1.0, 1.0) * 32767).astype(np.int16)
@@ -227,59 +233,62 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     groups = _stretches(timings, spoken)
     for k in spoken:  # every word looked up before the decoder is made, so it knows the guessed ones
         dictionary.words(tokens[timings[k].token].text)
+
     def window(part: list[int]) -> tuple[tuple, list[str], float, float]:
         said = [dictionary.words(tokens[timings[k].token].text) for k in part]
         flat = [w for ws in said for w in ws]
         lo = max(0.0, timings[part[0]].start - MARGIN)
         hi = min(duration, timings[part[-1]].end + MARGIN)
-        return ("pocketsphinx", 3, flat, round(lo, 3), round(hi, 3)), said, lo, hi
+        return ("pocketsphinx", 4, flat, round(lo, 3), round(hi, 3)), said, lo, hi
 
-    todo = [(key, lo, hi) for key, said, lo, hi in map(window, groups) if key[2] and memo.get(key) is None]
-    if workers < 2 or len(todo) < min_parallel or not _may_start_processes():
-        todo = []
-    steps = len(todo) + len(groups)  # for progress: the parallel first pass, then the settling pass
+    def speaker_of(group: list[int]):
+        return alignment.transcript.speaker_of(tokens[timings[group[0]].token])
+
+    def known(key, lo, hi):
+        return memo.get(key)
+
+    def aligned_here(key, lo, hi):
+        found = memo.get(key)
+        if found is None:
+            if not decoders:
+                decoders.append(dictionary.decoder())
+            found = _align(decoders[0], key[2], clip(lo, hi), lo)
+            memo.put(key, found)
+        return found
+
+    def unknown_windows() -> list[tuple[tuple, float, float]]:
+        """The windows that settling would align next: a dry run on a copy of the times, with the memo only."""
+        missing: list[tuple[tuple, float, float]] = []
+        _settle_all(groups, window, known, list(timings), set(), RefineStats(), speaker_of, missing)
+        unique = {(tuple(key[2]), lo, hi): (key, lo, hi) for key, lo, hi in missing}  # two stretches, one window
+        return list(unique.values())
+
+    first = unknown_windows()
+    parallel = workers >= 2 and len(first) >= min_parallel and _may_start_processes()
+    steps = (len(first) if parallel else 0) + len(groups)  # for progress: the parallel pass, then the settling
+    rounds = iter([first])
+
+    def next_round() -> list[tuple[tuple, float, float]]:
+        """The first round is every stretch whole; each later one, the pieces of those that did not fit."""
+        todo = next(rounds, None)
+        todo = unknown_windows() if todo is None else todo
+        return todo if len(todo) >= min(min_parallel, 8) else []
+
     try:
-        for done, (key, found) in enumerate(_align_in_processes(todo, clip, dictionary.guessed, workers)):
+        for done, (key, found) in enumerate(_align_in_processes(next_round, clip, dictionary.guessed, workers)
+                                            if parallel else ()):
             memo.put(key, found)
             if progress:
-                progress("refining word times", done, steps)
+                progress("refining word times", min(done, len(first)), steps)
     except (OSError, RuntimeError, BrokenProcessPool):  # no processes to be had, or one died: settled below
         pass
     refined: set[int] = set()
-    tried: dict[object, list[int]] = {}  # speaker -> [words tried, words placed]
-    for g, group in enumerate(groups):
+
+    def settled(g: int) -> None:
         if progress:
-            progress("refining word times", len(todo) + g, steps)
-        stats.stretches += 1
-        speaker = alignment.transcript.speaker_of(tokens[timings[group[0]].token])
-        record = tried.setdefault(speaker, [0, 0])
-        if record[0] >= 60 and record[1] < 0.2 * record[0]:
-            continue  # the HMM's acoustic model does not fit this voice: keep the recogniser's times
-        pending = [group]
-        while pending:
-            part = pending.pop()
-            key, said, lo, hi = window(part)
-            flat = key[2]
-            if not flat:
-                continue
-            found = memo.get(key)
-            if found is None:
-                if not decoders:
-                    decoders.append(dictionary.decoder())
-                found = _align(decoders[0], flat, clip(lo, hi), lo)
-                memo.put(key, found)
-            done = _take(part, said, found, timings, refined, complete=len(found) == len(flat))
-            record[0] += len(part)
-            record[1] += done
-            if done == len(part):
-                stats.aligned += 1
-            elif len(part) - done >= 2:
-                # the clip did not hold the rest as written: align what is left in two smaller pieces
-                rest = part[done:]
-                middle = len(rest) // 2
-                pending += [rest[middle:], rest[:middle]] if len(rest) >= 4 else [rest]
-                if len(rest) < 4 and done == 0:
-                    pending.pop()
+            progress("refining word times", steps - len(groups) + g, steps)
+
+    _settle_all(groups, window, aligned_here, timings, refined, stats, speaker_of, None, settled)
     stats.words_moved = len(refined)
     stats.lateness = _lateness(alignment.timings, timings, refined)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness
@@ -292,14 +301,56 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     return timings, stats
 
 
+def _settle_all(groups, window, lookup, timings, refined: set[int], stats: RefineStats, speaker_of,
+                missing: list | None, settled=None) -> None:
+    """Settle every stretch's words: align its window whole, then what did not fit in smaller pieces.
+
+    ``lookup(key, lo, hi)`` gives PocketSphinx's result for a window, or None where it is not known yet: those
+    windows go to ``missing`` (a dry run, to align them in parallel) and the pieces that depend on them wait."""
+    tried: dict[object, list[int]] = {}  # speaker -> [words tried, words placed]
+    for g, group in enumerate(groups):
+        if settled:
+            settled(g)
+        stats.stretches += 1
+        record = tried.setdefault(speaker_of(group), [0, 0])
+        if record[0] >= 60 and record[1] < 0.2 * record[0]:
+            continue  # the HMM's acoustic model does not fit this voice: keep the recogniser's times
+        pending = [group]
+        while pending:
+            part = pending.pop()
+            key, said, lo, hi = window(part)
+            flat = key[2]
+            if not flat:
+                continue
+            found = lookup(key, lo, hi)
+            if found is None:
+                missing.append((key, lo, hi))
+                continue
+            done = _take(part, said, found, timings, refined, complete=len(found) == len(flat))
+            record[0] += len(part)
+            record[1] += done
+            if done == len(part):
+                stats.aligned += 1
+            elif len(part) - done >= 2:
+                # the clip did not hold the rest as written: align what is left in two smaller pieces
+                rest = part[done:]
+                middle = len(rest) // 2
+                pending += [rest[middle:], rest[:middle]] if len(rest) >= 4 else [rest]
+                if len(rest) < 4 and done == 0:
+                    pending.pop()
+
+
 def _may_start_processes() -> bool:
     import multiprocessing
 
     return not multiprocessing.current_process().daemon  # a daemonic worker (a pool's, Dask's) may not
 
 
-def _align_in_processes(todo: list[tuple[tuple, float, float]], clip, guessed: dict[str, str], workers: int):
-    """(key, PocketSphinx's result) for each window, aligned by ``workers`` processes, in the order given."""
+def _align_in_processes(next_round, clip, guessed: dict[str, str], workers: int):
+    """(key, PocketSphinx's result) for each window, aligned by ``workers`` processes, round after round.
+
+    ``next_round()`` gives the windows (key, start, end) of the next round, which may depend on the results
+    of the one before; an empty round ends. One pool serves every round (starting one costs about a second)."""
     import multiprocessing
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
@@ -307,19 +358,22 @@ def _align_in_processes(todo: list[tuple[tuple, float, float]], clip, guessed: d
     # fork where there is one: the workers only run PocketSphinx (no threads of the speech model), and a fresh
     # interpreter (forkserver, spawn) would re-import the caller's script, which a script without a main guard forbids
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    todo = next_round()
     if not todo:
         return
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
                              initializer=_start_worker, initargs=(guessed,)) as pool:
-        running: deque = deque()  # a few windows per worker in flight: the clips are not all copied at once
-        for key, lo, hi in todo:
-            running.append((key, pool.submit(_align_in_worker, (key[2], clip(lo, hi), lo))))
-            if len(running) >= 4 * workers:
+        while todo:
+            running: deque = deque()  # a few windows per worker in flight: the clips are not all copied at once
+            for key, lo, hi in todo:
+                running.append((key, pool.submit(_align_in_worker, (key[2], clip(lo, hi), lo))))
+                if len(running) >= 4 * workers:
+                    key, job = running.popleft()
+                    yield key, job.result()
+            while running:
                 key, job = running.popleft()
                 yield key, job.result()
-        while running:
-            key, job = running.popleft()
-            yield key, job.result()
+            todo = next_round()
 
 
 _WORKER: dict[str, object] = {}
@@ -427,9 +481,27 @@ def _lateness(before, after, refined: set[int]) -> float:
     return round(float(max(0.0, min(0.3, shifts[len(shifts) // 2]))), 3)
 
 
+def _warm_up_samples(lo: float) -> int:
+    """How many samples of the audio before a window starting at ``lo`` its clip carries to warm up on."""
+    return int(lo * SAMPLE_RATE) - max(0, int((lo - WARM_UP) * SAMPLE_RATE))
+
+
 def _align(decoder, words: list[str], pcm: np.ndarray, offset: float) -> list[tuple[str, float, float]]:
     """(word, start, end) of the ``words`` that PocketSphinx placed in the clip, in order; a clip that does
-    not hold all of them may give only the first ones."""
+    not hold all of them may give only the first ones. ``pcm`` starts with the audio before the window
+    (``_warm_up_samples``): PocketSphinx's noise estimate is made anew on it, so that the times depend on this
+    window alone, not on the windows aligned before it (in this process or another), and it is not searched."""
+    lead = _warm_up_samples(offset)
+    decoder.reinit_feat()
+    try:
+        if lead:
+            decoder.set_align_text("a")  # a one-word search: the warm-up is not aligned, only heard
+            decoder.start_utt()
+            decoder.process_raw(pcm[:lead].tobytes(), no_search=True, full_utt=True)
+            decoder.end_utt()
+    except RuntimeError:
+        pass
+    pcm = pcm[lead:]
     try:
         decoder.set_align_text(" ".join(words))
         decoder.start_utt()

@@ -81,10 +81,27 @@ def test_a_daemonic_process_refines_alone(first_alignment, monkeypatch):
     alignment, samples = first_alignment
     monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
 
-    def no_processes(todo, *rest):
-        assert not todo, "started processes"
-        return iter(())
+    def no_processes(next_round, *rest):
+        raise AssertionError("started processes")
 
     monkeypatch.setattr(refine, "_align_in_processes", no_processes)
     refined, _ = refine_times(alignment, samples, workers=2, min_parallel=1)
     assert refined == refine_times(alignment, samples)[0]
+
+
+def test_a_windows_times_do_not_depend_on_the_windows_before_it(harbour):
+    """PocketSphinx's noise estimate is made anew for each window: workers and reruns give the same times."""
+    from align.refine import _align, _warm_up_samples, new_decoder
+
+    samples = load_audio(harbour["audio"])
+
+    def clip(lo: float, hi: float):
+        return samples[int(lo * 16000) - _warm_up_samples(lo):int(hi * 16000)]
+
+    words = "harbour lights today i".split()
+    fresh = _align(new_decoder({}), words, clip(1.7, 4.62), 1.7)
+    used = new_decoder({})
+    for lo, hi, said in ((20.0, 24.0, ["it", "is"]), (33.0, 37.0, ["it", "is"]), (1.7, 4.62, words)):
+        _align(used, said, clip(lo, hi), lo)  # other speech, the ad read, this window itself
+    assert _align(used, words, clip(1.7, 4.62), 1.7) == fresh
+    assert [w for w, _, _ in fresh] == words
