@@ -527,12 +527,16 @@ class _Gaps:
                 pieces[-1].append(i)
             else:
                 pieces.append([i])
-        # monotonic assignment of pieces to windows that maximises the summed fit
-        fit = [[0.0] * len(windows) for _ in pieces]
+        units = [sum(len(self.units_of.get(i, [])) for i in piece) for piece in pieces]
+        if FASTEST_UNIT * sum(units) > sum(b - a for a, b in windows):
+            return False  # the run cannot be said around that speech: the "unrelated" speech is the run misheard
+        # monotonic assignment of pieces to windows that maximises the summed fit, each piece where it fits in time
+        fit = [[float("-inf")] * len(windows) for _ in pieces]
         for p, piece in enumerate(pieces):
             for w, (a, b) in enumerate(windows):
-                timed = self.verifier([tokens[i].text for i in piece], a - 0.3, b + 0.3)
-                fit[p][w] = sum(t[2] for t in timed) / max(1, len(timed)) * len(piece)
+                if FASTEST_UNIT * units[p] <= b - a:
+                    timed = self.verifier([tokens[i].text for i in piece], a - 0.3, b + 0.3)
+                    fit[p][w] = sum(t[2] for t in timed) / max(1, len(timed)) * len(piece)
         best = [[float("-inf")] * len(windows) for _ in pieces]
         back = [[0] * len(windows) for _ in pieces]
         for p in range(len(pieces)):
@@ -540,6 +544,8 @@ class _Gaps:
                 prior, arg = (0.0, w) if p == 0 else max((best[p - 1][v], v) for v in range(w + 1))
                 best[p][w], back[p][w] = prior + fit[p][w], arg
         w = max(range(len(windows)), key=lambda v: best[-1][v])
+        if best[-1][w] == float("-inf"):
+            return False
         chosen = [0] * len(pieces)
         for p in range(len(pieces) - 1, -1, -1):
             chosen[p] = w

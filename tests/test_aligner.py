@@ -112,3 +112,25 @@ def test_every_token_gets_a_timing_on_long_random_input():
     times = [x.start for x in a.timings if x.start is not None]
     assert times == sorted(times)
     assert sum(x.status == "matched" for x in a.timings) > 0.8 * len(spoken)
+
+
+def _spreading_verifier(words, lo, hi):
+    """A stand-in for Whisper's forced alignment: the words fit the audio, spread evenly over it."""
+    step = (hi - lo) / max(1, len(words))
+    return [(round(lo + k * step, 3), round(lo + (k + 1) * step, 3), 0.8) for k in range(len(words))]
+
+
+def test_a_passage_misheard_past_recognition_is_not_taken_for_an_ad_read():
+    """A long question heard as something else entirely cannot be said in the moment left after that speech:
+    the speech is the question, timed over it, not an ad read with the question squeezed in beside it."""
+    question = ("so what does this say about the fact that the progressive governments in the region "
+                "are refusing to participate")
+    t = parse_transcript(f"A: the first part ends here.\n\nB: {question}?\n\nA: along with Spain which was invited.")
+    words = said("the first part ends here") + said(
+        "rr rr wood rr mean rr dome rr amendments rr rr cringy rr rr rr rr rr", start=2.2) + said(
+        "along with Spain which was invited", start=9.9)
+    a = align_words(t, words, verifier=_spreading_verifier)
+    asked = [x for x in a.timings if t.tokens[x.token].paragraph == t.tokens[5].paragraph]
+    assert len(asked) == 19 and all(x.start is not None for x in asked)
+    assert asked[0].start < 3.0 and asked[-1].start > 7.0
+    assert a.unscripted == []
