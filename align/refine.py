@@ -289,6 +289,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
             progress("refining word times", steps - len(groups) + g, steps)
 
     _settle_all(groups, window, aligned_here, timings, refined, stats, speaker_of, None, settled)
+    _drop_crossed(timings, alignment.timings, refined)
     stats.words_moved = len(refined)
     stats.lateness = _lateness(alignment.timings, timings, refined)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness
@@ -420,6 +421,31 @@ def _take(part: list[int], said: list[list[str]], found, timings, refined: set[i
             timings[k] = replace(old, start=start, end=max(start, end))
             refined.add(k)
     return settled
+
+
+def _drop_crossed(timings, before, refined: set[int]) -> None:
+    """Take back the HMM's times of neighbouring refined words that start in the wrong order.
+
+    They were placed by different pieces of a stretch, and the piece that ends at the first of them stretched
+    it over the next word's speech; which of the two is wrong cannot be told, so both go back to ``before``
+    (the recogniser's times) and are fitted between their refined neighbours like any word the HMM missed.
+
+    >>> from align.aligner import WordTiming as W
+    >>> before = [W(0, "matched", 1.0, 1.2), W(1, "matched", 1.3, 1.3), W(2, "matched", 1.5, 1.6)]
+    >>> timings = [W(0, "matched", 0.9, 1.1), W(1, "matched", 1.5, 1.8), W(2, "matched", 1.2, 1.3)]
+    >>> refined = {0, 1, 2}
+    >>> _drop_crossed(timings, before, refined)
+    >>> sorted(refined), [t.start for t in timings]
+    ([0], [0.9, 1.3, 1.5])
+    """
+    while True:
+        placed = [k for k in range(len(timings)) if k in refined]
+        crossed = {k for a, b in zip(placed, placed[1:]) if timings[b].start < timings[a].start for k in (a, b)}
+        if not crossed:
+            return
+        for k in crossed:
+            refined.discard(k)
+            timings[k] = before[k]
 
 
 def _fit_between_refined(timings, refined: set[int]) -> None:
