@@ -40,6 +40,7 @@ MARGIN = 0.5  # seconds of audio either side of a stretch
 MAX_SHIFT = 0.6  # a refined start further than this from the first estimate (or past its end) is distrusted
 MIN_WORD = 0.1  # seconds: the shortest a word is taken to be, where order is restored
 WARM_UP = 2.0  # seconds of audio before a window that set the noise estimate (see ``_align``)
+TRIAL_WORDS = 60  # a speaker's words tried before refinement gives up on a voice it places under 20% of
 PARALLEL_STRETCHES = 40  # fewer stretches than this are aligned in this process (starting workers costs ~1 s)
 
 
@@ -256,23 +257,24 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
             memo.put(key, found)
         return found
 
-    def unknown_windows() -> list[tuple[tuple, float, float]]:
-        """The windows that settling would align next: a dry run on a copy of the times, with the memo only."""
+    def unknown_windows() -> tuple[list[tuple[tuple, float, float]], bool]:
+        """The windows that settling would align next, and whether more wait on them: a dry run on a copy of
+        the times, with the memo only."""
         missing: list[tuple[tuple, float, float]] = []
-        _settle_all(groups, window, known, list(timings), set(), RefineStats(), speaker_of, missing)
+        held = _settle_all(groups, window, known, list(timings), set(), RefineStats(), speaker_of, missing)
         unique = {(tuple(key[2]), lo, hi): (key, lo, hi) for key, lo, hi in missing}  # two stretches, one window
-        return list(unique.values())
+        return list(unique.values()), held
 
-    first = unknown_windows()
-    parallel = workers >= 2 and len(first) >= min_parallel and _may_start_processes()
+    first, held = unknown_windows()
+    parallel = workers >= 2 and (len(groups) if held else len(first)) >= min_parallel and _may_start_processes()
     steps = (len(first) if parallel else 0) + len(groups)  # for progress: the parallel pass, then the settling
-    rounds = iter([first])
+    rounds = iter([(first, held)])
 
     def next_round() -> list[tuple[tuple, float, float]]:
-        """The first round is every stretch whole; each later one, the pieces of those that did not fit."""
-        todo = next(rounds, None)
-        todo = unknown_windows() if todo is None else todo
-        return todo if len(todo) >= min(min_parallel, 8) else []
+        """The first round is every stretch whole (a few for each voice on trial); each later one, the pieces of
+        those that did not fit and the stretches of the voices that passed."""
+        todo, held = next(rounds, None) or unknown_windows()
+        return todo if held or len(todo) >= min(min_parallel, 8) else []
 
     try:
         for done, (key, found) in enumerate(_align_in_processes(next_round, clip, dictionary.guessed, workers)
@@ -303,19 +305,27 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
 
 
 def _settle_all(groups, window, lookup, timings, refined: set[int], stats: RefineStats, speaker_of,
-                missing: list | None, settled=None) -> None:
+                missing: list | None, settled=None) -> bool:
     """Settle every stretch's words: align its window whole, then what did not fit in smaller pieces.
 
     ``lookup(key, lo, hi)`` gives PocketSphinx's result for a window, or None where it is not known yet: those
-    windows go to ``missing`` (a dry run, to align them in parallel) and the pieces that depend on them wait."""
+    windows go to ``missing`` (a dry run, to align them in parallel) and the pieces that depend on them wait.
+    A dry run asks for no more of a speaker's windows than tell whether the voice fits the HMM; returns whether
+    it held any back."""
     tried: dict[object, list[int]] = {}  # speaker -> [words tried, words placed]
+    waiting: dict[object, int] = {}  # speaker -> words in windows not known yet
+    held = False
     for g, group in enumerate(groups):
         if settled:
             settled(g)
         stats.stretches += 1
-        record = tried.setdefault(speaker_of(group), [0, 0])
-        if record[0] >= 60 and record[1] < 0.2 * record[0]:
+        speaker = speaker_of(group)
+        record = tried.setdefault(speaker, [0, 0])
+        if record[0] >= TRIAL_WORDS and record[1] < 0.2 * record[0]:
             continue  # the HMM's acoustic model does not fit this voice: keep the recogniser's times
+        if record[0] < TRIAL_WORDS <= waiting.get(speaker, 0):
+            held = True  # a dry run: whether this voice fits is told by the windows already asked for
+            continue
         pending = [group]
         while pending:
             part = pending.pop()
@@ -326,6 +336,7 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
             found = lookup(key, lo, hi)
             if found is None:
                 missing.append((key, lo, hi))
+                waiting[speaker] = waiting.get(speaker, 0) + len(part)
                 continue
             done = _take(part, said, found, timings, refined, complete=len(found) == len(flat))
             record[0] += len(part)
@@ -339,6 +350,7 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
                 pending += [rest[middle:], rest[:middle]] if len(rest) >= 4 else [rest]
                 if len(rest) < 4 and done == 0:
                     pending.pop()
+    return held
 
 
 def _may_start_processes() -> bool:
