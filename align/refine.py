@@ -267,28 +267,33 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
 
     first, held = unknown_windows()
     parallel = workers >= 2 and (len(groups) if held else len(first)) >= min_parallel and _may_start_processes()
-    steps = (len(first) if parallel else 0) + len(groups)  # for progress: the parallel pass, then the settling
     rounds = iter([(first, held)])
+    asked = [0, 0]  # for progress: windows asked of the workers so far, and in the latest round (the next is
+    # rarely larger); then the settling pass, a step a stretch
 
     def next_round() -> list[tuple[tuple, float, float]]:
         """The first round is every stretch whole (a few for each voice on trial); each later one, the pieces of
         those that did not fit and the stretches of the voices that passed."""
         todo, held = next(rounds, None) or unknown_windows()
-        return todo if held or len(todo) >= min(min_parallel, 8) else []
+        todo = todo if held or len(todo) >= min(min_parallel, 8) else []
+        asked[0] += len(todo)
+        asked[1] = len(todo)
+        return todo
 
     try:
         for done, (key, found) in enumerate(_align_in_processes(next_round, clip, dictionary.guessed, workers)
                                             if parallel else ()):
             memo.put(key, found)
             if progress:
-                progress("refining word times", min(done, len(first)), steps)
+                progress("refining word times", done, sum(asked) + len(groups))
     except (OSError, RuntimeError, BrokenProcessPool):  # no processes to be had, or one died: settled below
         pass
     refined: set[int] = set()
+    steps = asked[0] + len(groups)
 
     def settled(g: int) -> None:
         if progress:
-            progress("refining word times", steps - len(groups) + g, steps)
+            progress("refining word times", asked[0] + g, steps)
 
     _settle_all(groups, window, aligned_here, timings, refined, stats, speaker_of, None, settled)
     _drop_crossed(timings, alignment.timings, refined)
