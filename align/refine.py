@@ -8,7 +8,8 @@ noise are optional. A window that does not hold its words as written (a filler t
 misheard into the wrong place) is aligned again in smaller pieces; words the pronouncing dictionary lacks
 get a pronunciation from simple spelling rules. A refined time replaces the old one only when it is close
 to it. Words the aligner cannot place keep the recogniser's time, less the recogniser's lateness measured
-on this episode's refined words.
+on this episode's refined words. A voice the HMM's acoustic model does not fit (under 20% of its first 60 words
+placed) is not aligned further; its words that follow a pause start where the sound rises out of the pause.
 
 Each window is aligned on its own: PocketSphinx's noise estimate is made anew from the two seconds before it,
 so a window's times do not depend on the windows aligned before it, and worker processes can align the
@@ -50,6 +51,7 @@ class RefineStats:
     aligned: int = 0  # pieces aligned whole
     words_moved: int = 0  # words placed by the HMM
     lateness: float = 0.0  # seconds taken off the other words' recogniser times
+    onsets: int = 0  # words of voices the HMM does not fit started where the sound rises after a pause
     note: str = ""
 
 
@@ -295,7 +297,8 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         if progress:
             progress("refining word times", asked[0] + g, steps)
 
-    _settle_all(groups, window, aligned_here, timings, refined, stats, speaker_of, None, settled)
+    given_up: set = set()
+    _settle_all(groups, window, aligned_here, timings, refined, stats, speaker_of, None, settled, given_up)
     _drop_crossed(timings, alignment.timings, refined)
     stats.words_moved = len(refined)
     stats.lateness = _lateness(alignment.timings, timings, refined)
@@ -303,6 +306,9 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         if k not in refined and t.start is not None and t.status in ("matched", "misheard", "forced"):
             start = round(max(0.0, t.start - stats.lateness), 3)
             timings[k] = replace(t, start=start, end=max(start, round(t.end - stats.lateness, 3)))
+    if given_up:
+        unfit = {k for k in spoken if alignment.transcript.speaker_of(tokens[timings[k].token]) in given_up}
+        stats.onsets = _start_at_onsets(timings, spoken, unfit, lambda lo, hi: clip(lo, hi)[_warm_up_samples(lo):])
     _fit_between_refined(timings, refined)
     if progress:
         progress("refining word times", steps, steps)
@@ -310,7 +316,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
 
 
 def _settle_all(groups, window, lookup, timings, refined: set[int], stats: RefineStats, speaker_of,
-                missing: list | None, settled=None) -> bool:
+                missing: list | None, settled=None, given_up: set | None = None) -> bool:
     """Settle every stretch's words: align its window whole, then what did not fit in smaller pieces.
 
     ``lookup(key, lo, hi)`` gives PocketSphinx's result for a window, or None where it is not known yet: those
@@ -327,6 +333,8 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
         speaker = speaker_of(group)
         record = tried.setdefault(speaker, [0, 0])
         if record[0] >= TRIAL_WORDS and record[1] < 0.2 * record[0]:
+            if given_up is not None:
+                given_up.add(speaker)
             continue  # the HMM's acoustic model does not fit this voice: keep the recogniser's times
         if record[0] < TRIAL_WORDS <= waiting.get(speaker, 0):
             held = True  # a dry run: whether this voice fits is told by the windows already asked for
@@ -463,6 +471,37 @@ def _drop_crossed(timings, before, refined: set[int]) -> None:
         for k in crossed:
             refined.discard(k)
             timings[k] = before[k]
+
+
+ONSET_PAUSE = 0.3  # seconds of pause before a word, for its start to be sought in the sound
+ONSET_SEARCH = 0.25  # seconds either side of the recogniser's start where the rise is sought
+ONSET_RISE = 12.0  # dB above the pause's floor (its quietest tenth) that three 10 ms frames in a row must reach
+
+
+def _start_at_onsets(timings, spoken: list[int], words: set[int], audio) -> int:
+    """Start each of ``words`` that follows a pause where the sound rises out of that pause; returns how many
+    moved. For voices the HMM does not fit: the recogniser's starts scatter by about 0.1 s, and the first word
+    after a pause (where a cue starts) is the one whose start an onset shows."""
+    moved = 0
+    frame = SAMPLE_RATE // 100
+    for before, k in zip(spoken, spoken[1:]):
+        t, prev = timings[k], timings[before]
+        if k not in words or t.start - prev.end < ONSET_PAUSE:
+            continue
+        lo, hi = max(prev.end, t.start - 1.0), t.start + ONSET_SEARCH
+        pcm = audio(lo, hi).astype(np.float32)
+        frames = pcm[: len(pcm) // frame * frame].reshape(-1, frame)
+        if len(frames) < 10:
+            continue
+        level = 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
+        loud = level > float(np.percentile(level, 10)) + ONSET_RISE
+        first = max(0, int((t.start - ONSET_SEARCH - lo) * 100))
+        rise = next((f for f in range(first, len(loud) - 2) if loud[f] and loud[f + 1] and loud[f + 2]), None)
+        if rise is not None and round(lo + rise / 100, 3) != t.start:
+            start = round(lo + rise / 100, 3)
+            timings[k] = replace(t, start=start, end=max(start + MIN_WORD, t.end))
+            moved += 1
+    return moved
 
 
 def _fit_between_refined(timings, refined: set[int]) -> None:
