@@ -244,6 +244,14 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         hi = min(duration, timings[part[-1]].end + MARGIN)
         return ("pocketsphinx", 4, flat, round(lo, 3), round(hi, 3)), said, lo, hi
 
+    def onset(lo: float, hi: float, start: float) -> float | None:
+        key = ("onset", 1, round(lo, 3), round(hi, 3), round(start, 3))
+        found = memo.get(key)
+        if found is None:
+            found = [_onset(clip(lo, hi)[_warm_up_samples(lo):], lo, start)]
+            memo.put(key, found)
+        return found[0]
+
     def speaker_of(group: list[int]):
         return alignment.transcript.speaker_of(tokens[timings[group[0]].token])
 
@@ -308,7 +316,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
             timings[k] = replace(t, start=start, end=max(start, round(t.end - stats.lateness, 3)))
     if given_up:
         unfit = {k for k in spoken if alignment.transcript.speaker_of(tokens[timings[k].token]) in given_up}
-        stats.onsets = _start_at_onsets(timings, spoken, unfit, lambda lo, hi: clip(lo, hi)[_warm_up_samples(lo):])
+        stats.onsets = _start_at_onsets(timings, spoken, unfit, onset)
     _fit_between_refined(timings, refined)
     if progress:
         progress("refining word times", steps, steps)
@@ -478,31 +486,35 @@ ONSET_SEARCH = 0.25  # seconds either side of the recogniser's start where the r
 ONSET_RISE = 12.0  # dB above the pause's floor (its quietest tenth) that three 10 ms frames in a row must reach
 
 
-def _start_at_onsets(timings, spoken: list[int], words: set[int], audio) -> int:
-    """Start each of ``words`` that follows a pause where the sound rises out of that pause; returns how many
-    moved. For voices the HMM does not fit: the recogniser's starts scatter by about 0.1 s, and the first word
-    after a pause (where a cue starts) is the one whose start an onset shows."""
+def _start_at_onsets(timings, spoken: list[int], words: set[int], onset) -> int:
+    """Start each of ``words`` that follows a pause where the sound rises out of that pause (``onset(lo, hi,
+    start)``, see ``_onset``); returns how many moved. For voices the HMM does not fit: the recogniser's starts
+    scatter by about 0.1 s, and the first word after a pause (where a cue starts) is one an onset shows."""
     moved = 0
-    frame = SAMPLE_RATE // 100
     for before, k in zip(spoken, spoken[1:]):
         t, prev = timings[k], timings[before]
         if k not in words or t.start - prev.end < ONSET_PAUSE:
             continue
-        lo, hi = max(prev.end, t.start - 1.0), t.start + ONSET_SEARCH
-        pcm = audio(lo, hi).astype(np.float32)
-        frames = pcm[: len(pcm) // frame * frame].reshape(-1, frame)
-        if len(frames) < 10:
-            continue
-        level = 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
-        loud = level > float(np.percentile(level, 10)) + ONSET_RISE
-        first = max(0, int((t.start - ONSET_SEARCH - lo) * 100))
-        rise = next((f for f in range(first, len(loud) - 2) if loud[f] and loud[f + 1] and loud[f + 2]), None)
-        if rise is not None and round(lo + rise / 100, 3) != t.start:
-            start = round(lo + rise / 100, 3)
+        start = onset(max(prev.end, t.start - 1.0), t.start + ONSET_SEARCH, t.start)
+        if start is not None and start != t.start:
             timings[k] = replace(t, start=start, end=max(start + MIN_WORD, t.end))
             moved += 1
     return moved
 
+
+def _onset(pcm: np.ndarray, lo: float, start: float) -> float | None:
+    """The time, from ONSET_SEARCH before ``start``, where three 10 ms frames in a row of ``pcm`` (the audio from
+    ``lo``) are ONSET_RISE over its quietest tenth; None if there is none."""
+    frame = SAMPLE_RATE // 100
+    pcm = pcm.astype(np.float32)
+    frames = pcm[: len(pcm) // frame * frame].reshape(-1, frame)
+    if len(frames) < 10:
+        return None
+    level = 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
+    loud = level > float(np.percentile(level, 10)) + ONSET_RISE
+    first = max(0, int((start - ONSET_SEARCH - lo) * 100))
+    rise = next((f for f in range(first, len(loud) - 2) if loud[f] and loud[f + 1] and loud[f + 2]), None)
+    return None if rise is None else round(lo + rise / 100, 3)
 
 def _fit_between_refined(timings, refined: set[int]) -> None:
     """Move each run of words the HMM did not place between its refined neighbours, so that no word starts

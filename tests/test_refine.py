@@ -112,13 +112,14 @@ def test_a_word_after_a_pause_starts_where_the_sound_rises():
     import numpy as np
 
     from align.aligner import WordTiming
-    from align.refine import _start_at_onsets
+    from align.refine import _onset, _start_at_onsets
 
     rng = np.random.default_rng(0)
     samples = (rng.normal(0, 30, 16000 * 3)).astype(np.int16)  # quiet room noise
     samples[int(1.2 * 16000):int(1.8 * 16000)] += (3000 * np.sin(np.arange(9600) / 5)).astype(np.int16)
     timings = [WordTiming(0, "matched", 0.1, 0.5), WordTiming(1, "matched", 1.33, 1.7),
                WordTiming(2, "matched", 1.72, 1.8)]
-    moved = _start_at_onsets(timings, [0, 1, 2], {1, 2}, lambda lo, hi: samples[int(lo * 16000):int(hi * 16000)])
+    moved = _start_at_onsets(timings, [0, 1, 2], {1, 2},
+                             lambda lo, hi, start: _onset(samples[int(lo * 16000):int(hi * 16000)], lo, start))
     assert moved == 1 and abs(timings[1].start - 1.2) <= 0.01 and timings[1].end == 1.7
     assert timings[2].start == 1.72  # no pause before it: left alone
