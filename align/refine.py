@@ -220,12 +220,13 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     memo = memo or WindowMemo(None)
     audio: dict[str, np.ndarray] = {}
 
-    def clip(lo: float, hi: float) -> np.ndarray:
-        """16-bit samples of one window and the warm-up before it (converted per window: no second copy of a
+    def clip(lo: float, hi: float, warm_up: bool = True) -> np.ndarray:
+        """16-bit samples of one window, after the warm-up before it (converted per window: no second copy of a
         long episode)."""
         if "samples" not in audio:
             audio["samples"] = samples() if callable(samples) else samples
-        window = audio["samples"][int(lo * SAMPLE_RATE) - _warm_up_samples(lo):int(hi * SAMPLE_RATE)]
+        lead = _warm_up_samples(lo) if warm_up else 0
+        window = audio["samples"][int(lo * SAMPLE_RATE) - lead:int(hi * SAMPLE_RATE)]
         if window.dtype == np.int16:
             return window
         return (np.clip(window, -1.0, 1.0) * 32767).astype(np.int16)
@@ -248,7 +249,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         key = ("onset", 1, round(lo, 3), round(hi, 3), round(start, 3))
         found = memo.get(key)
         if found is None:
-            found = [_onset(clip(lo, hi)[_warm_up_samples(lo):], lo, start)]
+            found = [_onset(clip(lo, hi, warm_up=False), lo, start)]
             memo.put(key, found)
         return found[0]
 
@@ -315,7 +316,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
             start = round(max(0.0, t.start - stats.lateness), 3)
             timings[k] = replace(t, start=start, end=max(start, round(t.end - stats.lateness, 3)))
     if given_up:
-        unfit = {k for k in spoken if alignment.transcript.speaker_of(tokens[timings[k].token]) in given_up}
+        unfit = {k for k in spoken if speaker_of([k]) in given_up}
         stats.onsets = _start_at_onsets(timings, spoken, unfit, onset)
     _fit_between_refined(timings, refined)
     if progress:
@@ -472,7 +473,7 @@ def _drop_crossed(timings, before, refined: set[int]) -> None:
     ([0], [0.9, 1.3, 1.5])
     """
     while True:
-        placed = [k for k in range(len(timings)) if k in refined]
+        placed = sorted(refined)
         crossed = {k for a, b in zip(placed, placed[1:]) if timings[b].start < timings[a].start for k in (a, b)}
         if not crossed:
             return
@@ -515,6 +516,7 @@ def _onset(pcm: np.ndarray, lo: float, start: float) -> float | None:
     first = max(0, int((start - ONSET_SEARCH - lo) * 100))
     rise = next((f for f in range(first, len(loud) - 2) if loud[f] and loud[f + 1] and loud[f + 2]), None)
     return None if rise is None else round(lo + rise / 100, 3)
+
 
 def _fit_between_refined(timings, refined: set[int]) -> None:
     """Move each run of words the HMM did not place between its refined neighbours, so that no word starts
