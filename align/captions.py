@@ -516,8 +516,9 @@ def _lead_in(cues: list[Cue], style: CaptionStyle) -> None:
     previous_end = -math.inf
     for cue in cues:
         short = len(" ".join(cue.lines)) / style.max_cps - (cue.end - cue.start)
-        earliest = max(previous_end + style.min_gap, 0.0, cue.start - style.lead_in,
-                       cue.end - style.max_duration)
+        # the gap in whole milliseconds, rounded up as ``_settle`` rounds it, or it would close the gap
+        after_gap = math.ceil((previous_end + style.min_gap) * 1000 - 1e-6) / 1000 if previous_end > -math.inf else 0.0
+        earliest = max(after_gap, cue.start - style.lead_in, cue.end - style.max_duration)
         if short > 0 and earliest < cue.start:
             cue.start = max(earliest, math.floor((cue.start - short) * 1000 + 1e-6) / 1000)
         previous_end = max(previous_end, cue.end)
