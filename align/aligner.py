@@ -95,8 +95,16 @@ LONG_GAP_UNITS = 6  # an unmatched run of this many units or more may be text th
 SECONDS_PER_UNIT = 0.25  # a generous lower bound on speaking time, to tell skipped speech from cut text
 FASTEST_UNIT = 0.1  # no one says a unit faster: text that cannot fit in the time between its neighbours
 FIT_PROBABILITY = 0.3  # mean token probability from which a forced-aligned passage counts as said
+# ... and from which a whole paragraph that the recogniser did not hear as written counts as said. Fitted on the
+# public episodes (said: 0.27 and up, cut or page text: 0.15 and below), checked on two others made with
+# other voices, seeds and cuts (said: 0.23 and up, cut: 0.17 and below); see bench/README.md.
+PARAGRAPH_FIT = 0.2
 MIN_TIMING_FIT = 0.12  # below this, forced-alignment times of a said run are no better than spreading
 FILLERS = {"um", "uh", "er", "erm", "ah", "hmm", "mm", "mhm", "uhm"}
+# words so common that a recogniser hearing noise or another passage produces them by chance: matched alone
+# among mishearings, they say nothing about where the transcript is
+COMMON = {"a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "he", "i", "in", "is", "it", "of", "on",
+          "or", "so", "that", "the", "this", "to", "was", "we", "you"}
 
 
 @dataclass(frozen=True)
@@ -288,7 +296,7 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
     r_units = _recognised_units(words)
     aligner = _UnitAligner([u.text for u in t_units], [u.text for u in r_units])
     aligner.align(0, len(t_units), 0, len(r_units))
-    _unpair_guesses_at_long_gaps(aligner.pairs)
+    _unpair_guesses_at_long_gaps(aligner.pairs, aligner.t, aligner.r)
 
     # per token: the recognised units its units were paired with (exactly or as a mishearing)
     matched: dict[int, list[int]] = {}
@@ -325,26 +333,52 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
     return Alignment(transcript, words, [t for t in timings if t is not None], unscripted)
 
 
-def _unpair_guesses_at_long_gaps(pairs: dict[int, int]) -> None:
-    """Drop the mishearings paired at the edge of a long stretch of recognised speech that nothing matches
-    (an ad read): the alignment cannot tell at which end of the stretch they belong, so the gap filling
+def _unpair_guesses_at_long_gaps(pairs: dict[int, int], t_texts: list[str], r_texts: list[str]) -> None:
+    """Drop the guesses (mishearings, units only spelt alike: "they" heard as "the", and ``COMMON`` words) paired
+    at the edge of a long stretch of recognised speech that nothing matches (an ad read, or a passage misheard past
+    recognition): the alignment cannot tell at which end of the stretch they belong, so the gap filling
     decides, from what was heard at both ends.
 
     >>> pairs = {0: 0, 1: -2, 2: 12, 3: 13}  # unit 1 paired as heard differently at 1, then 10 units unmatched
-    >>> _unpair_guesses_at_long_gaps(pairs)
+    >>> _unpair_guesses_at_long_gaps(pairs, list("wxyz"), list("wq") + ["?"] * 10 + list("yz"))
     >>> sorted(pairs)
     [0, 2, 3]
+    >>> pairs = {0: 0, 1: 1, 2: 12, 3: 13}  # the same with unit 1 spelt alike: "they" heard as "the"...
+    >>> heard = ["now", "the"] + ["?"] * 10 + ["went", "on"]
+    >>> _unpair_guesses_at_long_gaps(pairs, ["now", "they", "went", "on"], heard)
+    >>> sorted(pairs)
+    [0, 2, 3]
+    >>> pairs = {0: 0, 1: 2, 2: 13, 3: 14}  # ... or "the" heard alone, but not "the" heard in "the show"
+    >>> heard = ["now", "uh", "the"] + ["?"] * 10 + ["show", "on"]
+    >>> _unpair_guesses_at_long_gaps(pairs, ["now", "the", "show", "on"], heard)
+    >>> sorted(pairs)
+    [0, 2, 3]
+    >>> pairs = {0: 0, 1: 1, 2: 12, 3: 13}
+    >>> _unpair_guesses_at_long_gaps(pairs, ["the", "show", "went", "on"], ["the", "show"] + ["?"] * 10 + ["went", "on"])
+    >>> sorted(pairs)
+    [0, 1, 2, 3]
     """
     order = sorted(pairs)
     heard = [pairs[t] if pairs[t] >= 0 else -pairs[t] - 1 for t in order]
+    exact = [pairs[t] >= 0 and t_texts[t] == r_texts[pairs[t]] for t in order]
+    # COMMON words heard as written are guesses unless their run of exact matches holds another word
+    guess = [not e for e in exact]
     k = 0
     while k < len(order):
-        if pairs[order[k]] >= 0:
+        j = k
+        while exact[k] and j + 1 < len(order) and exact[j + 1] and order[j + 1] == order[j] + 1 and \
+                heard[j + 1] == heard[j] + 1:
+            j += 1
+        if exact[k] and all(t_texts[t] in COMMON for t in order[k:j + 1]):
+            guess[k:j + 1] = [True] * (j + 1 - k)
+        k = j + 1
+    k = 0
+    while k < len(order):
+        if not guess[k]:
             k += 1
             continue
-        j = k  # a run of mishearings, consecutive on both sides
-        while j + 1 < len(order) and pairs[order[j + 1]] < 0 and order[j + 1] == order[j] + 1 and \
-                heard[j + 1] == heard[j] + 1:
+        j = k  # a run of guesses, consecutive on both sides
+        while j + 1 < len(order) and guess[j + 1] and order[j + 1] == order[j] + 1 and heard[j + 1] == heard[j] + 1:
             j += 1
         skipped_before = heard[k] - (heard[k - 1] if k else -1) - 1
         skipped_after = (heard[j + 1] if j + 1 < len(order) else heard[j] + 1) - heard[j] - 1
@@ -359,15 +393,36 @@ SPARSE_SHARE = 0.3  # a paragraph with fewer of its units heard as written has o
 
 def _drop_sparse_paragraphs(transcript: Transcript, t_units: list[_Unit], pairs: dict[int, int]) -> None:
     """Forget the matches of paragraphs that are mostly unmatched ("the", "of the" found by chance in page
-    text or a cut paragraph), so the whole paragraph is judged as one passage."""
+    text or a cut paragraph), so the whole paragraph is judged as one passage. A paragraph that holds
+    ``ANCHOR_LENGTH`` units heard in a row as written was said, however badly the rest was heard.
+
+    >>> from align.transcript import parse_transcript
+    >>> t = parse_transcript("A: one two three four five six seven eight nine ten eleven twelve thirteen fourteen")
+    >>> units = _transcript_units(t)
+    >>> chance = {0: 0, 5: 9}; _drop_sparse_paragraphs(t, units, chance); chance
+    {}
+    >>> heard = {0: 0, 1: 1, 2: 2, 3: 3}; _drop_sparse_paragraphs(t, units, heard); sorted(heard)
+    [0, 1, 2, 3]
+    """
     units: dict[int, list[int]] = {}
     for k, u in enumerate(t_units):
         units.setdefault(transcript.tokens[u.owner].paragraph, []).append(k)
     for members in units.values():
-        exact = sum(1 for k in members if pairs.get(k, -1) >= 0)
-        if len(members) >= 4 and exact < SPARSE_SHARE * len(members):
-            for k in members:
-                pairs.pop(k, None)
+        exact = [k for k in members if pairs.get(k, -1) >= 0]
+        if len(members) < 4 or len(exact) >= SPARSE_SHARE * len(members) or _longest_heard_run(exact, pairs) >= \
+                ANCHOR_LENGTH:
+            continue
+        for k in members:
+            pairs.pop(k, None)
+
+
+def _longest_heard_run(exact: list[int], pairs: dict[int, int]) -> int:
+    """The most units in a row, on both sides, among the exactly heard units ``exact`` (ascending)."""
+    longest = run = 0
+    for n, k in enumerate(exact):
+        run = run + 1 if n and k == exact[n - 1] + 1 and pairs[k] == pairs[exact[n - 1]] + 1 else 1
+        longest = max(longest, run)
+    return longest
 
 
 def _fill_gaps(transcript: Transcript, timings: list[WordTiming | None], t_units: list[_Unit],
@@ -454,7 +509,7 @@ class _Gaps:
             can_fit = hi - lo >= FASTEST_UNIT * piece_units
             if self.verifier is not None:
                 fit = sum(fit_of[i] for i in piece) / len(piece)
-                said = can_fit and fit >= FIT_PROBABILITY
+                said = can_fit and fit >= PARAGRAPH_FIT
             else:
                 heard = _best_heard([u for i in piece for u in self.units_of.get(i, [])],
                                     _groups(free, r_units), r_units)
