@@ -161,7 +161,8 @@ class _Dictionary:
 # the aligner need not stretch a neighbouring word over them. Their probability was set on the public `real`
 # episode (recorded speech, fillers dropped from its transcript: within 100 ms 0.83 -> 0.87, within 250 ms
 # 0.93 -> 0.96) and checked on the synthetic seed episodes (no change).
-HESITATIONS = {"[UM]": "AH M", "[UH]": "AH", "[ER]": "ER", "[HMM]": "HH M"}
+HESITATIONS = {"[UM]": "AH M", "[UH]": "AH", "[ER]": "ER", "[HMM]": "HH M",
+               "[YOU_KNOW]": "Y UW N OW", "[I_MEAN]": "AY M IY N", "[LIKE]": "L AY K", "[SO]": "S OW"}
 HESITATION_PROBABILITY = 0.01
 
 
@@ -243,7 +244,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         flat = [w for ws in said for w in ws]
         lo = max(0.0, timings[part[0]].start - MARGIN)
         hi = min(duration, timings[part[-1]].end + MARGIN)
-        return ("pocketsphinx", 4, flat, round(lo, 3), round(hi, 3)), said, lo, hi
+        return ("pocketsphinx", 5, flat, round(lo, 3), round(hi, 3)), said, lo, hi
 
     def onset(lo: float, hi: float, start: float) -> float | None:
         key = ("onset", 1, round(lo, 3), round(hi, 3), round(start, 3))
