@@ -1,6 +1,6 @@
 """Re-make the synthetic public episodes' truth with espeak-ng's word positions read as characters.
 
-usage: python bench/truth_fix.py OUTDIR
+usage: python bench/truth_fix.py OUTDIR [--check]
 
 Why: `../shared/bench/espeak_words.py` reads the `text_position` of espeak-ng's word events as a byte offset
 into the UTF-8 text, but espeak-ng counts characters. After the first non-ASCII character of a paragraph (the
@@ -18,6 +18,9 @@ same arguments as `build_public_set.sh`, and only that reading changed. espeak-n
 samples twice (two builds of seed-full with the unchanged kit differ after 141 s, by -20 dB), so these are
 episodes of their own, not the public files with a new truth: `bench/run.py OUTDIR` scores them like any other.
 `real` is made from recordings, not espeak-ng, and has no such error.
+
+`--check` builds instead two episodes that nothing in the project was set on (check-a, check-b: other seeds,
+so other voices, cuts and ads, more turns of the interview), made the same way.
 """
 from __future__ import annotations
 
@@ -39,6 +42,12 @@ EPISODES = {
     "seed-noisy": ("interview", ["--seed", "5", "--max-turns", "4", "--music", "--snr", "10", "--mp3",
                                  "--fillers", "0.05", "--repeats", "0.03", "--cut-paras", "1",
                                  "--extra-speech", "1"]),
+}
+CHECK_EPISODES = {
+    "check-a": ("interview", ["--seed", "11", "--music", "--snr", "12", "--mp3", "--fillers", "0.05", "--repeats",
+                              "0.03", "--cut-paras", "3", "--extra-speech", "1", "--max-turns", "8"]),
+    "check-b": ("interview", ["--seed", "12", "--cut-paras", "3", "--extra-speech", "2", "--fillers", "0.08",
+                              "--repeats", "0.04", "--max-turns", "10", "--music"]),
 }
 
 
@@ -71,13 +80,16 @@ def _transcript(kind: str, scratch: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    argv = [a for a in argv if a != "--check"]
     if len(argv) != 1:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
     out = Path(argv[0])
+    episodes = CHECK_EPISODES if check else EPISODES
     _patch_espeak()
     with tempfile.TemporaryDirectory() as scratch_name:
-        for name, (kind, options) in EPISODES.items():
+        for name, (kind, options) in episodes.items():
             sys.argv = ["make_episode.py", str(_transcript(kind, Path(scratch_name))), str(out / name)] + options
             runpy.run_path(str(SHARED / "make_episode.py"), run_name="__main__")
     return 0
