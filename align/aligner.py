@@ -94,6 +94,7 @@ MAX_CELLS = 250_000  # largest window aligned by dynamic programming in one piec
 LONG_GAP_UNITS = 6  # an unmatched run of this many units or more may be text that is not in the audio
 SECONDS_PER_UNIT = 0.25  # a generous lower bound on speaking time, to tell skipped speech from cut text
 FASTEST_UNIT = 0.1  # no one says a unit faster: text that cannot fit in the time between its neighbours
+SLOW_UNIT = 0.4  # a slow speaker's time per unit: room enough for a piece placed from one end of a gap
 FIT_PROBABILITY = 0.3  # mean token probability from which a forced-aligned passage counts as said
 # ... and from which a whole paragraph that the recogniser did not hear as written counts as said. Fitted on the
 # public episodes (said: 0.27 and up, cut or page text: 0.15 and below), checked on two others made with
@@ -575,7 +576,7 @@ class _Gaps:
             windows.append((start, r_units[g[0]].start))
             start = r_units[g[-1]].end
         windows.append((start, hi))
-        windows = [(a, b) for a, b in windows if b - a > 0.3] or [(lo, hi)]
+        windows = [(a, b) for a, b in windows if b - a > 0.3]
         pieces: list[list[int]] = []
         for i in run:
             if pieces and tokens[pieces[-1][-1]].paragraph == tokens[i].paragraph:
@@ -583,6 +584,9 @@ class _Gaps:
             else:
                 pieces.append([i])
         units = [sum(len(self.units_of.get(i, [])) for i in piece) for piece in pieces]
+        if not windows:  # between two turns (where ads go) the turns' ends were misheard into it; else the run
+            # is all misheard and the "unrelated" speech is the run itself
+            windows = _edge_windows(lo, hi, units) if tokens[run[0]].turn != tokens[run[-1]].turn else [(lo, hi)]
         if FASTEST_UNIT * sum(units) > sum(b - a for a, b in windows):
             return False  # the run cannot be said around that speech: the "unrelated" speech is the run misheard
         # monotonic assignment of pieces to windows that maximises the summed fit, each piece where it fits in time
@@ -618,6 +622,22 @@ class _Gaps:
             if i not in taken:
                 self.claimed[i] = True
         return True
+
+
+def _edge_windows(lo: float, hi: float, units: list[int]) -> list[tuple[float, float]]:
+    """Where to say a run's pieces when speech unlike them fills the whole gap between its neighbours and the run
+    spans two turns: the turns' ends were misheard into that speech, so the first piece is said just after the
+    neighbour before, the last just before the neighbour after, each in the time a slow speaker takes.
+
+    >>> _edge_windows(10.0, 30.0, [8, 3])
+    [(10.0, 13.5), (28.5, 30.0)]
+    >>> _edge_windows(10.0, 12.0, [8, 3])  # no room to tell the ends apart
+    [(10.0, 12.0)]
+    """
+    if len(units) < 2:
+        return [(lo, hi)]
+    first, last = lo + SLOW_UNIT * units[0] + 0.3, hi - SLOW_UNIT * units[-1] - 0.3
+    return [(lo, round(first, 3)), (round(last, 3), hi)] if first <= last else [(lo, hi)]
 
 
 def _is_passage(tokens, run: list[int]) -> bool:

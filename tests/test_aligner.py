@@ -134,3 +134,25 @@ def test_a_passage_misheard_past_recognition_is_not_taken_for_an_ad_read():
     assert len(asked) == 19 and all(x.start is not None for x in asked)
     assert asked[0].start < 3.0 and asked[-1].start > 7.0
     assert a.unscripted == []
+
+
+def test_turn_ends_misheard_into_an_ad_read_stay_beside_their_turns():
+    """The ad between two turns was heard together with the end of one turn and the start of the next, all as
+    speech the transcript lacks (as on a noisy episode): the end is said right after the turn's last heard word,
+    the start right before the next turn's first, never over the ad."""
+    t = parse_transcript("A: we talk about the summit that is being organised by the U.S. government?\n\n"
+                         "B: As I said before, it is a failure.")
+    heard = ("has been in all the time I do a strongerment this episode in blood the new my allies and all the "
+             "support the show and the totally access to new episodes I become in a moment of the am I sent")
+    words = said("we talk about the summit") + said(heard, start=2.0) + said("before it is a failure", start=17.0)
+    said_at = {"that": 2.0, "being": 2.8, "government?": 4.8, "As": 16.0, "I": 16.4, "said": 16.8}
+
+    def verifier(words, lo, hi):  # the words fit where they were said
+        return [(s, e, 0.8 if abs(s - said_at.get(w, s)) < 1.5 else 0.05)
+                for w, (s, e, _) in zip(words, _spreading_verifier(words, lo, hi))]
+
+    a = align_words(t, words, verifier=verifier)
+    end_of_a = a.timings[12]
+    as_i_said = a.timings[13:16]
+    assert [t.tokens[x.token].text for x in [end_of_a] + as_i_said] == ["government?", "As", "I", "said"]
+    assert end_of_a.start < 7.0 and all(x.start >= 15.0 for x in as_i_said), (end_of_a, as_i_said)
