@@ -244,7 +244,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         flat = [w for ws in said for w in ws]
         lo = max(0.0, timings[part[0]].start - MARGIN)
         hi = min(duration, timings[part[-1]].end + MARGIN)
-        return ("pocketsphinx", 5, flat, round(lo, 3), round(hi, 3)), said, lo, hi
+        return ("pocketsphinx", 7, flat, round(lo, 3), round(hi, 3)), said, lo, hi
 
     def onset(lo: float, hi: float, start: float) -> float | None:
         key = ("onset", 1, round(lo, 3), round(hi, 3), round(start, 3))
@@ -589,6 +589,7 @@ def _align(decoder, words: list[str], pcm: np.ndarray, offset: float) -> list[tu
     (``_warm_up_samples``): PocketSphinx's noise estimate is made anew on it, so that the times depend on this
     window alone, not on the windows aligned before it (in this process or another), and it is not searched."""
     lead = _warm_up_samples(offset)
+    pcm = _dithered(pcm, offset)
     decoder.reinit_feat()
     try:
         if lead:
@@ -613,3 +614,32 @@ def _align(decoder, words: list[str], pcm: np.ndarray, offset: float) -> list[tu
             continue
         out.append((word.split("(")[0], offset + seg.start_frame / 100.0, offset + (seg.end_frame + 1) / 100.0))
     return out
+
+
+def _dithered(pcm: np.ndarray, offset: float) -> np.ndarray:
+    """The clip with noise of at most one step added where it holds digital silence. PocketSphinx finds nothing in
+    most windows of a recording whose pauses are digital silence (the exact zeros of an edited or synthetic file): on check-b, whose pauses are
+    such, 4 of 25 six-word windows aligned without it and 14 with noise of one step. Seeded by the window's
+    start, so a window aligns the same in every run and process.
+
+    >>> quiet = np.zeros(4, dtype=np.int16)
+    >>> bool(np.abs(_dithered(quiet, 1.5).astype(int)).max() <= 1), bool((_dithered(quiet, 1.5) == _dithered(quiet, 1.5)).all())
+    (True, True)
+    """
+    if not _has_digital_silence(pcm):
+        return pcm  # noise would only move the HMM's choices by chance (on `real`, within 100 ms 0.86-0.90)
+    noise = np.random.default_rng(int(round(offset * 1000))).integers(-1, 2, size=len(pcm))
+    return np.clip(pcm.astype(np.int32) + noise, -32768, 32767).astype(np.int16)
+
+
+def _has_digital_silence(pcm: np.ndarray, run: int = SAMPLE_RATE // 100) -> bool:
+    """Whether the clip holds at least 10 ms of exact zeros.
+
+    >>> _has_digital_silence(np.concatenate([np.ones(50), np.zeros(160), np.ones(50)]).astype(np.int16))
+    True
+    >>> _has_digital_silence(np.tile([0, 0, 1], 200).astype(np.int16))
+    False
+    """
+    zero = np.concatenate([[0], (pcm == 0).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(zero))
+    return bool(len(edges) and (edges[1::2] - edges[::2]).max() >= run)
