@@ -355,7 +355,8 @@ def _unpair_guesses_at_long_gaps(pairs: dict[int, int], t_texts: list[str], r_te
     >>> sorted(pairs)
     [0, 2, 3]
     >>> pairs = {0: 0, 1: 1, 2: 12, 3: 13}
-    >>> _unpair_guesses_at_long_gaps(pairs, ["the", "show", "went", "on"], ["the", "show"] + ["?"] * 10 + ["went", "on"])
+    >>> heard = ["the", "show"] + ["?"] * 10 + ["went", "on"]
+    >>> _unpair_guesses_at_long_gaps(pairs, ["the", "show", "went", "on"], heard)
     >>> sorted(pairs)
     [0, 1, 2, 3]
     """
@@ -364,29 +365,33 @@ def _unpair_guesses_at_long_gaps(pairs: dict[int, int], t_texts: list[str], r_te
     exact = [pairs[t] >= 0 and t_texts[t] == r_texts[pairs[t]] for t in order]
     # COMMON words heard as written are guesses unless their run of exact matches holds another word
     guess = [not e for e in exact]
-    k = 0
-    while k < len(order):
-        j = k
-        while exact[k] and j + 1 < len(order) and exact[j + 1] and order[j + 1] == order[j] + 1 and \
-                heard[j + 1] == heard[j] + 1:
-            j += 1
-        if exact[k] and all(t_texts[t] in COMMON for t in order[k:j + 1]):
+    for k, j in _runs(order, heard, exact):
+        if all(t_texts[t] in COMMON for t in order[k:j + 1]):
             guess[k:j + 1] = [True] * (j + 1 - k)
-        k = j + 1
-    k = 0
-    while k < len(order):
-        if not guess[k]:
-            k += 1
-            continue
-        j = k  # a run of guesses, consecutive on both sides
-        while j + 1 < len(order) and guess[j + 1] and order[j + 1] == order[j] + 1 and heard[j + 1] == heard[j] + 1:
-            j += 1
+    for k, j in _runs(order, heard, guess):
         skipped_before = heard[k] - (heard[k - 1] if k else -1) - 1
         skipped_after = (heard[j + 1] if j + 1 < len(order) else heard[j] + 1) - heard[j] - 1
         if max(skipped_before, skipped_after) >= LONG_GAP_UNITS:
             for t in order[k:j + 1]:
                 del pairs[t]
-        k = j + 1
+
+
+def _runs(order: list[int], heard: list[int], member: list[bool]) -> list[tuple[int, int]]:
+    """(first, last) positions of each longest run of members in a row on both sides: transcript units
+    ``order`` (ascending) paired with recognised units ``heard``.
+
+    >>> _runs([1, 2, 3, 5, 6], [10, 11, 13, 14, 15], [True] * 5)
+    [(0, 1), (2, 2), (3, 4)]
+    """
+    runs: list[tuple[int, int]] = []
+    for k in range(len(order)):
+        if not member[k]:
+            continue
+        if runs and runs[-1][1] == k - 1 and order[k] == order[k - 1] + 1 and heard[k] == heard[k - 1] + 1:
+            runs[-1] = (runs[-1][0], k)
+        else:
+            runs.append((k, k))
+    return runs
 
 
 SPARSE_SHARE = 0.3  # a paragraph with fewer of its units heard as written has only chance matches
@@ -410,20 +415,12 @@ def _drop_sparse_paragraphs(transcript: Transcript, t_units: list[_Unit], pairs:
         units.setdefault(transcript.tokens[u.owner].paragraph, []).append(k)
     for members in units.values():
         exact = [k for k in members if pairs.get(k, -1) >= 0]
-        if len(members) < 4 or len(exact) >= SPARSE_SHARE * len(members) or _longest_heard_run(exact, pairs) >= \
-                ANCHOR_LENGTH:
+        if len(members) < 4 or len(exact) >= SPARSE_SHARE * len(members):
+            continue
+        if any(j - k + 1 >= ANCHOR_LENGTH for k, j in _runs(exact, [pairs[k] for k in exact], [True] * len(exact))):
             continue
         for k in members:
             pairs.pop(k, None)
-
-
-def _longest_heard_run(exact: list[int], pairs: dict[int, int]) -> int:
-    """The most units in a row, on both sides, among the exactly heard units ``exact`` (ascending)."""
-    longest = run = 0
-    for n, k in enumerate(exact):
-        run = run + 1 if n and k == exact[n - 1] + 1 and pairs[k] == pairs[exact[n - 1]] + 1 else 1
-        longest = max(longest, run)
-    return longest
 
 
 def _fill_gaps(transcript: Transcript, timings: list[WordTiming | None], t_units: list[_Unit],
