@@ -4,7 +4,8 @@ The transcript and the recognised words are both broken into spoken units (``nor
 Units are aligned globally and monotonically in two steps that keep the work near-linear:
 
 1. anchors: runs of ``ANCHOR_LENGTH`` units that occur exactly once on each side, reduced to the longest chain
-   that is in order on both sides;
+   that is in order on both sides, less short runs that sit between unheard text and unscripted speech
+   (``_without_displaced``);
 2. between consecutive anchors, a dynamic-programming alignment with affine gap costs (Gotoh), which prefers
    a few long gaps (a paragraph cut from the audio, an ad read) over many scattered chance matches, and pairs a
    misheard word with what was heard in its place.
@@ -169,6 +170,47 @@ def _longest_chain(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return chain[::-1]
 
 
+SHIFTED = 4  # units unmatched on one side before an anchor and on the other side after it: a displaced anchor
+
+
+def _without_displaced(anchors: list[tuple[int, int]], n: int, t0: int, t1: int, r0: int,
+                       r1: int) -> list[tuple[int, int]]:
+    """The anchors less those of a short run (under two anchors long) that lies between text the recogniser
+    did not hear on one side and speech the text lacks on the other: a phrase said once in the audio where the
+    transcript has it twice ("that are going ... the ones that are not going" heard as "that are not going"),
+    or heard in place of a longer one. The dynamic alignment of the stretch around such a run, which weighs
+    every pairing, decides it instead. Where that stretch is too large to align in one piece, the run stays.
+
+    Units 0-3 match, 4-11 of the text are not heard, 12-15 are heard at 4-7 and are followed by speech the text
+    lacks (8-15), 16-19 match:
+
+    >>> _without_displaced([(0, 0), (12, 4), (16, 16)], 4, 0, 20, 0, 20)
+    [(0, 0), (16, 16)]
+    """
+    if len(anchors) < 2:
+        return anchors
+    runs: list[list[tuple[int, int]]] = []  # anchors on one diagonal that overlap or touch
+    for ta, ra in anchors:
+        if runs and ta - ra == runs[-1][-1][0] - runs[-1][-1][1] and ta <= runs[-1][-1][0] + n:
+            runs[-1].append((ta, ra))
+        else:
+            runs.append([(ta, ra)])
+    kept: list[tuple[int, int]] = []
+    for k, run in enumerate(runs):
+        before = runs[k - 1][-1] if k else None
+        after = runs[k + 1][0] if k + 1 < len(runs) else None
+        bt, br = (before[0] + n, before[1] + n) if before else (t0, r0)
+        at, ar = after if after else (t1, r1)
+        first, last = run[0], run[-1]
+        lead = (first[0] - bt) - (first[1] - br)  # text (+) or speech (-) left over before the run
+        trail = (at - last[0] - n) - (ar - last[1] - n)  # ... and after it
+        displaced = (len(run) < 2 and min(abs(lead), abs(trail)) >= SHIFTED and lead * trail < 0
+                     and (at - bt) * (ar - br) <= MAX_CELLS)
+        if not displaced:
+            kept += run
+    return kept
+
+
 class _UnitAligner:
     def __init__(self, t_texts: list[str], r_texts: list[str]):
         self.t = t_texts
@@ -205,6 +247,7 @@ class _UnitAligner:
             anchors = _longest_chain([(i, rg[g]) for g, i in tg.items() if g in rg])
             if not anchors:
                 n -= 1
+        anchors = _without_displaced(anchors, n, t0, t1, r0, r1)
         if not anchors:
             if (t1 - t0) * (r1 - r0) <= MAX_CELLS:
                 self._dynamic(t0, t1, r0, r1)

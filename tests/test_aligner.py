@@ -156,3 +156,19 @@ def test_turn_ends_misheard_into_an_ad_read_stay_beside_their_turns():
     as_i_said = a.timings[13:16]
     assert [t.tokens[x.token].text for x in [end_of_a] + as_i_said] == ["government?", "As", "I", "said"]
     assert end_of_a.start < 7.0 and all(x.start >= 15.0 for x in as_i_said), (end_of_a, as_i_said)
+
+
+def test_a_phrase_heard_once_is_not_taken_from_its_look_alike_later_in_the_text():
+    """"that are not going" is heard once, in place of "that are going" (misheard); the text has it later too,
+    where the recogniser heard "that's not going". Each stays with its own sentence."""
+    t = parse_transcript("B: I believe that most of the leaders or representatives that are that are going are going "
+                         "to protest the situation. And the ones that are not going, of course, they mean it.")
+    heard = ("I believe that most of the leaders or ethnicities that are not going to protest in our situation you "
+             "know and one that's not going of course they mean it")
+    a = align_words(t, said(heard))
+    text = [tok.text.strip(".,").lower() for tok in t.tokens]
+    at = {w: round(k * 0.4, 3) for k, w in reversed(list(enumerate(heard.split())))}  # first time each is heard
+    assert a.timings[text.index("protest")].start == at["protest"]
+    assert a.timings[text.index("and")].start == at["and"]
+    ones = a.timings[text.index("ones") + 3]  # "not" of "the ones that are not going"
+    assert ones.start == round(heard.split().index("not", heard.split().index("one")) * 0.4, 3)
