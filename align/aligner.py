@@ -341,6 +341,7 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
     aligner = _UnitAligner([u.text for u in t_units], [u.text for u in r_units])
     aligner.align(0, len(t_units), 0, len(r_units))
     _unpair_guesses_at_long_gaps(aligner.pairs, aligner.t, aligner.r)
+    _unpair_displaced_islands(aligner.pairs)
 
     # per token: the recognised units its units were paired with (exactly or as a mishearing)
     matched: dict[int, list[int]] = {}
@@ -415,6 +416,29 @@ def _unpair_guesses_at_long_gaps(pairs: dict[int, int], t_texts: list[str], r_te
         skipped_before = heard[k] - (heard[k - 1] if k else -1) - 1
         skipped_after = (heard[j + 1] if j + 1 < len(order) else heard[j] + 1) - heard[j] - 1
         if max(skipped_before, skipped_after) >= LONG_GAP_UNITS:
+            for t in order[k:j + 1]:
+                del pairs[t]
+
+
+def _unpair_displaced_islands(pairs: dict[int, int]) -> None:
+    """Drop the pairs of a short run (under ``ANCHOR_LENGTH`` units) that lies between recognised speech nothing
+    matches on one side and unheard text on the other: "they organize" paired with a "they have" heard seconds
+    after the "they" that was meant, at the end of a passage misheard past recognition. Such a run pulls the
+    text after it away from the speech it was heard in; unpaired, the whole passage is timed by the gap filling
+    from what was heard between its neighbours.
+
+    >>> pairs = {0: 0, 1: 13, 2: 14, 10: 15}  # 12 units heard after unit 0, then 7 units of text unheard
+    >>> _unpair_displaced_islands(pairs); sorted(pairs)
+    [0, 10]
+    """
+    order = sorted(pairs)
+    heard = [pairs[t] if pairs[t] >= 0 else -pairs[t] - 1 for t in order]
+    for k, j in _runs(order, heard, [True] * len(order)):
+        if j - k + 1 >= ANCHOR_LENGTH or k == 0 or j + 1 == len(order):
+            continue
+        lead = (order[k] - order[k - 1]) - (heard[k] - heard[k - 1])  # text (+) or speech (-) left over before
+        trail = (order[j + 1] - order[j]) - (heard[j + 1] - heard[j])  # ... and after the run
+        if min(abs(lead), abs(trail)) >= SHIFTED and lead * trail < 0:
             for t in order[k:j + 1]:
                 del pairs[t]
 

@@ -172,3 +172,16 @@ def test_a_phrase_heard_once_is_not_taken_from_its_look_alike_later_in_the_text(
     assert a.timings[text.index("and")].start == at["and"]
     ones = a.timings[text.index("ones") + 3]  # "not" of "the ones that are not going"
     assert ones.start == round(heard.split().index("not", heard.split().index("one")) * 0.4, 3)
+
+
+def test_a_passage_misheard_past_recognition_is_not_pulled_to_a_word_heard_after_it():
+    """Whisper heard "they organize and finance not just coups" as noise, then "they have" seconds later: the
+    passage stays where it was said instead of being squeezed after that late "they"."""
+    t = parse_transcript("B: What they do is they organize and finance not just coups d'etat, but also the political "
+                         "instability in our countries.")
+    heard = ("what they do is or the high and high and soft just coups coups I mean they have also the political "
+             "instability in our country").split()
+    a = align_words(t, said(" ".join(heard)))
+    text = [tok.text.strip(".,").lower() for tok in t.tokens]
+    assert a.timings[4].start < 0.4 * heard.index("high")  # the second "they"
+    assert abs(a.timings[text.index("just")].start - 0.4 * heard.index("just")) <= 0.5
