@@ -75,6 +75,7 @@ class Alignment:
     words: list[RecognisedWord]
     timings: list[WordTiming]  # one per transcript token, in transcript order
     unscripted: list[UnscriptedSpan] = field(default_factory=list)
+    unclaimed: list[int] = field(default_factory=list)  # recognised words no token took (repeats, fillers, ads)
 
     @property
     def spoken(self) -> list[WordTiming]:
@@ -375,7 +376,9 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
     unscripted = _unscripted_spans(r_units, claimed, words)
     if verifier is not None:  # Whisper sometimes invents text over speech it cannot make out: keep what the audio fits
         unscripted = [s for s in unscripted if _fits(verifier, s.heard.split(), s.start, s.end)]
-    return Alignment(transcript, words, [t for t in timings if t is not None], unscripted)
+    taken = {u.owner for u, c in zip(r_units, claimed) if c}
+    unclaimed = [k for k in range(len(words)) if k not in taken]
+    return Alignment(transcript, words, [t for t in timings if t is not None], unscripted, unclaimed)
 
 
 def _unpair_guesses_at_long_gaps(pairs: dict[int, int], t_texts: list[str], r_texts: list[str]) -> None:

@@ -4,7 +4,8 @@ Whisper's word times are coarse (20 ms frames from cross-attention) and run late
 aligner works on 10 ms frames with an acoustic model of English phones. The fuzzy alignment already knows
 roughly where every spoken word is, so each stretch of speech is aligned on its own short window of audio:
 a failure stays local and nothing drifts after a passage cut from the audio. Between the words, silence and
-noise are optional. A window that does not hold its words as written (a filler the editor removed, a word
+noise are optional, and a word the recogniser heard said twice where the text has it once is aligned twice (the
+token takes the later). A window that does not hold its words as written (a filler the editor removed, a word
 misheard into the wrong place) is aligned again in smaller pieces; words the pronouncing dictionary lacks
 get a pronunciation from simple spelling rules. A refined time replaces the old one only when it is close
 to it. Words the aligner cannot place keep the recogniser's time, less the recogniser's lateness measured
@@ -239,9 +240,11 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     for k in spoken:  # every word looked up before the decoder is made, so it knows the guessed ones
         dictionary.words(tokens[timings[k].token].text)
 
-    def window(part: list[int]) -> tuple[tuple, list[str], float, float]:
-        said = [dictionary.words(tokens[timings[k].token].text) for k in part]
-        flat = [w for ws in said for w in ws]
+    repeats = _Repeats(alignment, dictionary)
+
+    def window(part: list[int]) -> tuple[tuple, list[tuple[int, list[str]]], float, float]:
+        said = repeats.said(part, [dictionary.words(tokens[timings[k].token].text) for k in part])
+        flat = [w for _, ws in said for w in ws]
         lo = max(0.0, timings[part[0]].start - MARGIN)
         hi = min(duration, timings[part[-1]].end + MARGIN)
         return ("pocketsphinx", 7, flat, round(lo, 3), round(hi, 3)), said, lo, hi
@@ -376,6 +379,55 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
     return held
 
 
+class _Repeats:
+    """Words said twice in the audio and once in the text ("don't even, even want"), where the recogniser heard
+    both: the one no token took is aligned as a word of its own, so that the HMM neither stretches a neighbour
+    over it nor fails the window. Only repeats are taken: every word that no token took, fillers and all, made
+    every episode less accurate (the words the gap filling timed from the acoustic checks are among them)."""
+
+    def __init__(self, alignment, dictionary: _Dictionary):
+        entries = dictionary.entries
+        heard = []
+        for k in getattr(alignment, "unclaimed", []):
+            word = alignment.words[k]
+            spoken = re.findall(r"[a-z']+", _fold(word.text))
+            if spoken and all(w in entries for w in spoken):
+                heard.append((word.start, spoken))
+        heard.sort(key=lambda h: h[0])
+        self.starts = [h[0] for h in heard]
+        self.words = [h[1] for h in heard]
+        self.timings = alignment.timings
+
+    def said(self, part: list[int], said: list[list[str]]) -> list[tuple[int, list[str]]]:
+        """Each token's words after the repeat heard before it: (how many words are the repeat, words). A word
+        heard again right after a token is taken as the token's false start: the token is the later one.
+
+        >>> from types import SimpleNamespace as NS
+        >>> from align.aligner import RecognisedWord as R, WordTiming as W
+        >>> a = NS(unclaimed=[2], words=[R("don't", 0.0, 0.3), R("even", 0.3, 0.5), R("even,", 0.7, 0.9),
+        ...        R("want", 1.0, 1.3)], timings=[W(0, "matched", 0.0, 0.3), W(1, "matched", 0.3, 0.5),
+        ...        W(2, "matched", 1.0, 1.3)])
+        >>> _Repeats(a, _Dictionary()).said([0, 1, 2], [["don't"], ["even"], ["want"]])
+        [(0, ["don't"]), (1, ['even', 'even']), (0, ['want'])]
+        """
+        import bisect
+
+        out: list[tuple[int, list[str]]] = []
+        for n, (k, words) in enumerate(zip(part, said)):
+            between: list[str] = []
+            if n and self.starts:
+                lo = bisect.bisect_right(self.starts, self.timings[part[n - 1]].start)
+                hi = bisect.bisect_left(self.starts, self.timings[k].start)
+                between = [w for ws in self.words[lo:hi] for w in ws]
+            if between and out and between == out[-1][1][out[-1][0]:]:
+                out[-1] = (out[-1][0] + len(between), between + out[-1][1][out[-1][0]:])  # "even, even"
+                between = []
+            elif between != words:
+                between = []
+            out.append((len(between), between + words))
+        return out
+
+
 def _may_start_processes() -> bool:
     import multiprocessing
 
@@ -424,8 +476,10 @@ def _align_in_worker(job: tuple[list[str], np.ndarray, float]) -> list[tuple[str
     return [list(segment) for segment in _align(_WORKER["decoder"], words, pcm, offset)]
 
 
-def _take(part: list[int], said: list[list[str]], found, timings, refined: set[int], complete: bool) -> int:
+def _take(part: list[int], said: list[tuple[int, list[str]]], found, timings, refined: set[int],
+          complete: bool) -> int:
     """Give the part's words the times PocketSphinx found, in order; returns how many words were settled.
+    ``said`` holds each token's words, after the repeat heard before it (``_Repeats.said``).
 
     From an incomplete alignment (the clip ended before the text did) the last two words found are not
     trusted: the aligner squeezes them to make the text fit."""
@@ -433,7 +487,7 @@ def _take(part: list[int], said: list[list[str]], found, timings, refined: set[i
     segment = next(segments, None)
     settled = 0
     placed: list[tuple[int, float, float]] = []
-    for k, ws in zip(part, said):
+    for k, (lead, ws) in zip(part, said):
         times = []
         for w in ws:
             if segment is not None and segment[0] == w:
@@ -441,8 +495,8 @@ def _take(part: list[int], said: list[list[str]], found, timings, refined: set[i
                 segment = next(segments, None)
         if ws and len(times) != len(ws):
             break
-        if ws:
-            placed.append((k, times[0][1], times[-1][2]))
+        if len(ws) > lead:
+            placed.append((k, times[lead][1], times[-1][2]))
         settled += 1
     if not complete:
         keep = max(0, len(placed) - 2)
