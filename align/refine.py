@@ -6,7 +6,8 @@ roughly where every spoken word is, so each stretch of speech is aligned on its 
 a failure stays local and nothing drifts after a passage cut from the audio. Between the words, silence and
 noise are optional, and a word the recogniser heard said twice where the text has it once is aligned twice (the
 token takes the later). A window that does not hold its words as written (a filler the editor removed, a word
-misheard into the wrong place) is aligned again in smaller pieces; words the pronouncing dictionary lacks
+misheard into the wrong place) is aligned again in smaller pieces, and a piece of a few words that fails alone
+once more with the words either side of it (its clip holds their speech too); words the pronouncing dictionary lacks
 get a pronunciation from simple spelling rules. A refined time replaces the old one only when it is close
 to it. Words the aligner cannot place keep the recogniser's time, less the recogniser's lateness measured
 on this episode's refined words. A voice the HMM's acoustic model does not fit (under 20% of its first 60 words
@@ -242,12 +243,24 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
 
     repeats = _Repeats(alignment, dictionary)
 
-    def window(part: list[int]) -> tuple[tuple, list[tuple[int, list[str]]], float, float]:
-        said = repeats.said(part, [dictionary.words(tokens[timings[k].token].text) for k in part])
+    position = {k: n for n, k in enumerate(spoken)}
+    first_times = alignment.timings
+
+    def window(part: list[int], neighbours: bool = False):
+        """The memo key, each token's words (``_Repeats.said``), the audio and the tokens of a part's window;
+        with ``neighbours``, the tokens either side of it come too, to be aligned but not taken."""
+        if neighbours:
+            first, last = position[part[0]], position[part[-1]]
+            part = spoken[max(0, first - 1):first] + part + spoken[last + 1:last + 2]
+        said = repeats.said(part, [dictionary.words(tokens[first_times[k].token].text) for k in part])
+        if neighbours:
+            said = [(len(ws), ws) if k in (0, len(said) - 1) and len(said) > 1 else (lead, ws)
+                    for k, (lead, ws) in enumerate(said)]
         flat = [w for _, ws in said for w in ws]
-        lo = max(0.0, timings[part[0]].start - MARGIN)
-        hi = min(duration, timings[part[-1]].end + MARGIN)
-        return ("pocketsphinx", 7, flat, round(lo, 3), round(hi, 3)), said, lo, hi
+        # from the times before refinement (a neighbour's may have changed): the same window in every pass
+        lo = max(0.0, first_times[part[0]].start - MARGIN)
+        hi = min(duration, first_times[part[-1]].end + MARGIN)
+        return ("pocketsphinx", 7, flat, round(lo, 3), round(hi, 3)), said, lo, hi, part
 
     def onset(lo: float, hi: float, start: float) -> float | None:
         key = ("onset", 1, round(lo, 3), round(hi, 3), round(start, 3))
@@ -352,10 +365,10 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
         if record[0] < TRIAL_WORDS <= waiting.get(speaker, 0):
             held = True  # a dry run: whether this voice fits is told by the windows already asked for
             continue
-        pending = [group]
+        pending = [(group, False)]
         while pending:
-            part = pending.pop()
-            key, said, lo, hi = window(part)
+            part, neighbours = pending.pop()
+            key, said, lo, hi, used = window(part, neighbours)
             flat = key[2]
             if not flat:
                 continue
@@ -364,7 +377,9 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
                 missing.append((key, lo, hi))
                 waiting[speaker] = waiting.get(speaker, 0) + len(part)
                 continue
-            done = _take(part, said, found, timings, refined, complete=len(found) == len(flat))
+            done = _take(used, said, found, timings, refined, complete=len(found) == len(flat))
+            if neighbours:
+                continue
             record[0] += len(part)
             record[1] += done
             if done == len(part):
@@ -373,9 +388,9 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
                 # the clip did not hold the rest as written: align what is left in two smaller pieces
                 rest = part[done:]
                 middle = len(rest) // 2
-                pending += [rest[middle:], rest[:middle]] if len(rest) >= 4 else [rest]
+                pending += [(rest[middle:], False), (rest[:middle], False)] if len(rest) >= 4 else [(rest, False)]
                 if len(rest) < 4 and done == 0:
-                    pending.pop()
+                    pending[-1] = (rest, True)  # the clip may hold the neighbours' speech: align them too
     return held
 
 

@@ -123,3 +123,35 @@ def test_a_word_after_a_pause_starts_where_the_sound_rises():
                              lambda lo, hi, start: _onset(samples[int(lo * 16000):int(hi * 16000)], lo, start))
     assert moved == 1 and abs(timings[1].start - 1.2) <= 0.01 and timings[1].end == 1.7
     assert timings[2].start == 1.72  # no pause before it: left alone
+
+
+def test_a_piece_that_fails_alone_is_aligned_again_with_its_neighbours():
+    """The last three words fail in the whole window and alone (their clip holds the end of the word before
+    them); aligned with that word and nothing to take from it, they are placed, and it keeps its time."""
+    from align.aligner import WordTiming
+    from align.refine import RefineStats, _settle_all
+
+    timings = [WordTiming(k, "matched", 1.0 + 0.5 * k, 1.3 + 0.5 * k) for k in range(6)]
+    words = [f"w{k}" for k in range(6)]
+    heard = {k: (f"w{k}", 0.95 + 0.5 * k, 1.25 + 0.5 * k) for k in range(6)}
+    asked = []
+
+    def window(part, neighbours=False):
+        used = ([part[0] - 1] if neighbours else []) + part
+        said = [(1 if neighbours and n == 0 else 0, [words[k]]) for n, k in enumerate(used)]
+        return ("test", 1, [words[k] for k in used], 0.0, 9.0), said, 0.0, 9.0, used
+
+    def lookup(key, lo, hi):
+        said = key[2]
+        asked.append(said)
+        if said == words:
+            return [heard[k] for k in range(3)]  # fails at w3
+        if said[0] == "w3":
+            return []
+        return [heard[int(w[1])] for w in said]
+
+    refined: set[int] = set()
+    _settle_all([list(range(6))], window, lookup, timings, refined, RefineStats(), lambda g: "A", None)
+    assert asked[-2:] == [words[3:], words[2:]]
+    assert refined == set(range(6))
+    assert [t.start for t in timings] == [heard[k][1] for k in range(6)]
