@@ -24,6 +24,7 @@ Languages other than English have no model here: ``refine_times`` then returns t
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from concurrent.futures.process import BrokenProcessPool
@@ -425,8 +426,6 @@ class _Repeats:
         >>> _Repeats(a, _Dictionary()).said([0, 1, 2], [["don't"], ["even"], ["want"]])
         [(0, ["don't"]), (1, ['even', 'even']), (0, ['want'])]
         """
-        import bisect
-
         out: list[tuple[int, list[str]]] = []
         for n, (k, words) in enumerate(zip(part, said)):
             between: list[str] = []
