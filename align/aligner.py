@@ -174,6 +174,16 @@ def _longest_chain(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 SHIFTED = 4  # units unmatched on one side before an anchor and on the other side after it: a displaced anchor
 
 
+def _opposite_leftovers(lead: int, trail: int) -> bool:
+    """Whether a run has ``SHIFTED`` or more units of text left over on one side and of speech on the other
+    (``lead``, ``trail``: text minus speech before and after it).
+
+    >>> _opposite_leftovers(8, -8), _opposite_leftovers(8, 8), _opposite_leftovers(8, -2)
+    (True, False, False)
+    """
+    return min(abs(lead), abs(trail)) >= SHIFTED and lead * trail < 0
+
+
 def _without_displaced(anchors: list[tuple[int, int]], n: int, t0: int, t1: int, r0: int,
                        r1: int) -> list[tuple[int, int]]:
     """The anchors less those of a short run (under two anchors long) that lies between text the recogniser
@@ -205,8 +215,7 @@ def _without_displaced(anchors: list[tuple[int, int]], n: int, t0: int, t1: int,
         first, last = run[0], run[-1]
         lead = (first[0] - bt) - (first[1] - br)  # text (+) or speech (-) left over before the run
         trail = (at - last[0] - n) - (ar - last[1] - n)  # ... and after it
-        displaced = (len(run) < 2 and min(abs(lead), abs(trail)) >= SHIFTED and lead * trail < 0
-                     and (at - bt) * (ar - br) <= MAX_CELLS)
+        displaced = len(run) < 2 and _opposite_leftovers(lead, trail) and (at - bt) * (ar - br) <= MAX_CELLS
         if not displaced:
             kept += run
     return kept
@@ -441,7 +450,7 @@ def _unpair_displaced_islands(pairs: dict[int, int]) -> None:
             continue
         lead = (order[k] - order[k - 1]) - (heard[k] - heard[k - 1])  # text (+) or speech (-) left over before
         trail = (order[j + 1] - order[j]) - (heard[j + 1] - heard[j])  # ... and after the run
-        if min(abs(lead), abs(trail)) >= SHIFTED and lead * trail < 0:
+        if _opposite_leftovers(lead, trail):
             for t in order[k:j + 1]:
                 del pairs[t]
 

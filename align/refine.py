@@ -250,13 +250,14 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     def window(part: list[int], neighbours: bool = False):
         """The memo key, each token's words (``_Repeats.said``), the audio and the tokens of a part's window;
         with ``neighbours``, the tokens either side of it come too, to be aligned but not taken."""
+        before = after = 0  # neighbours either side, aligned but not taken
         if neighbours:
             first, last = position[part[0]], position[part[-1]]
-            part = spoken[max(0, first - 1):first] + part + spoken[last + 1:last + 2]
+            ahead, behind = spoken[max(0, first - 1):first], spoken[last + 1:last + 2]
+            part, before, after = ahead + part + behind, len(ahead), len(behind)
         said = repeats.said(part, [dictionary.words(tokens[first_times[k].token].text) for k in part])
-        if neighbours:
-            said = [(len(ws), ws) if k in (0, len(said) - 1) and len(said) > 1 else (lead, ws)
-                    for k, (lead, ws) in enumerate(said)]
+        said = [(len(ws), ws) if n < before or n >= len(said) - after else (lead, ws)
+                for n, (lead, ws) in enumerate(said)]
         flat = [w for _, ws in said for w in ws]
         # from the times before refinement (a neighbour's may have changed): the same window in every pass
         lo = max(0.0, first_times[part[0]].start - MARGIN)
