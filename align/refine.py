@@ -395,7 +395,8 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
             if given_up is not None:
                 given_up.add(speaker)
             continue  # the HMM's acoustic model does not fit this voice: keep the recogniser's times
-        if record[0] < TRIAL_WORDS <= waiting.get(speaker, 0):
+        doubtful = record[0] < TRIAL_WORDS or record[1] < 0.3 * record[0]  # on trial, or near giving up
+        if doubtful and waiting.get(speaker, 0) >= TRIAL_WORDS:
             held = True  # a dry run: whether this voice fits is told by the windows already asked for
             continue
         pending = [(group, False)]
