@@ -256,17 +256,17 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     def window(part: list[int], neighbours: bool = False):
         """The memo key, each token's words (``_Repeats.said``), the audio and the tokens of a part's window;
         with ``neighbours``, the tokens either side of it come too, to be aligned but not taken."""
+        first, last = position[part[0]], position[part[-1]]
         before = after = 0  # neighbours either side, aligned but not taken
         if neighbours:
-            first, last = position[part[0]], position[part[-1]]
-            ahead, behind = spoken[max(0, first - 1):first], spoken[last + 1:last + 2]
-            part, before, after = ahead + part + behind, len(ahead), len(behind)
+            before, after = min(1, first), min(1, len(spoken) - 1 - last)
+            part = spoken[first - before:first] + part + spoken[last + 1:last + 1 + after]
+            first, last = first - before, last + after
         said = repeats.said(part, [dictionary.words(tokens[first_times[k].token].text) for k in part])
         said = [(len(ws), ws) if n < before or n >= len(said) - after else (lead, ws)
                 for n, (lead, ws) in enumerate(said)]
         flat = [w for _, ws in said for w in ws]
         # from the times before refinement (a neighbour's may have changed): the same window in every pass
-        first, last = position[part[0]], position[part[-1]]
         lo, hi = _clip_bounds(first_times[part[0]], first_times[part[-1]],
                               first_times[spoken[first - 1]] if first else None,
                               first_times[spoken[last + 1]] if last + 1 < len(spoken) else None, duration)
@@ -380,8 +380,9 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
 
     ``lookup(key, lo, hi)`` gives PocketSphinx's result for a window, or None where it is not known yet: those
     windows go to ``missing`` (a dry run, to align them in parallel) and the pieces that depend on them wait.
-    A dry run asks for no more of a speaker's windows than tell whether the voice fits the HMM; returns whether
-    it held any back."""
+    A dry run asks for no more of a speaker's windows than tell whether the voice fits the HMM, while it is on
+    trial or has under 30% of its words placed (near the 20% at which it is given up, so that the windows of a
+    voice given up later are not aligned for nothing); returns whether it held any back."""
     tried: dict[object, list[int]] = {}  # speaker -> [words tried, words placed]
     waiting: dict[object, int] = {}  # speaker -> words in windows not known yet
     held = False
