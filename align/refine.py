@@ -56,6 +56,7 @@ class RefineStats:
     words_moved: int = 0  # words placed by the HMM
     lateness: float = 0.0  # seconds taken off the other words' recogniser times
     onsets: int = 0  # words of voices the HMM does not fit started where the sound rises after a pause
+    spread: int = 0  # runs of unplaced words, heard unsure, laid out between the placed words either side
     note: str = ""
 
 
@@ -342,10 +343,12 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         if k not in refined and t.start is not None and t.status in ("matched", "misheard", "forced"):
             start = round(max(0.0, t.start - stats.lateness), 3)
             timings[k] = replace(t, start=start, end=max(start, round(t.end - stats.lateness, 3)))
-    if given_up:
-        unfit = {k for k in spoken if speaker_of([k]) in given_up}
+    unfit = {k for k in spoken if speaker_of([k]) in given_up}
+    if unfit:
         stats.onsets = _start_at_onsets(timings, spoken, unfit, onset)
     _fit_between_refined(timings, refined)
+    stats.spread = _spread_unsure_runs(timings, refined | unfit, [tokens[t.token].text for t in timings],
+                                       [(u.start, u.end) for u in alignment.unscripted])
     if progress:
         progress("refining word times", steps, steps)
     return timings, stats
@@ -648,6 +651,51 @@ def _fit_between_refined(timings, refined: set[int]) -> None:
             hi = timings[k].start if k is not None else None
             _fit_run(timings, run, lo, hi)
         run, last = [], k
+
+
+MAX_SPREAD = 3.0  # seconds: a longer gap between two placed words may hold a pause or an ad, not only the run
+
+
+def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: list[tuple[float, float]]) -> int:
+    """Lay each run of unplaced words whose recognised times are unsure across the time between the placed words
+    either side of it, each word's share in proportion to its letters (plus two); returns how many runs moved.
+
+    Unsure: a word of the run was not heard as written (misheard, forced, interpolated: the recogniser's times
+    for it are a guess), or its starts are out of order. Runs at the episode's ends, across a gap longer than
+    MAX_SPREAD or across unscripted speech keep their times. ``placed``: the refined words, and those of a voice
+    whose times are the recogniser's by choice (a voice the HMM does not fit), which no run may move.
+
+    >>> from align.aligner import WordTiming as W
+    >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "interpolated", 2.4, 2.4), W(2, "forced", 2.4, 2.4),
+    ...            W(3, "matched", 2.5, 2.9)]
+    >>> _spread_unsure_runs(timings, {0, 3}, ["so", "them", "it", "now"], [])
+    1
+    >>> [(t.start, t.end) for t in timings[1:3]]
+    [(1.5, 2.1), (2.1, 2.5)]
+    """
+    spoken = [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"]
+    moved = 0
+    run: list[int] = []
+    last: int | None = None
+    for k in spoken + [None]:
+        if k is not None and k not in placed:
+            run.append(k)
+            continue
+        if run and last is not None and k is not None:
+            lo, hi = timings[last].end, timings[k].start
+            starts = [timings[j].start for j in run]
+            unsure = (any(timings[j].status != "matched" for j in run)
+                      or any(b < a for a, b in zip(starts, starts[1:])))
+            if unsure and 0 < hi - lo <= MAX_SPREAD and not any(a < hi and b > lo for a, b in unscripted):
+                weights = [2 + max(1, sum(c.isalnum() for c in texts[j])) for j in run]
+                total, done = sum(weights), 0
+                for j, weight in zip(run, weights):
+                    start = round(lo + (hi - lo) * done / total, 3)
+                    done += weight
+                    timings[j] = replace(timings[j], start=start, end=round(lo + (hi - lo) * done / total, 3))
+                moved += 1
+        run, last = [], k
+    return moved
 
 
 def _fit_run(timings, run: list[int], lo: float | None, hi: float | None) -> None:

@@ -125,6 +125,28 @@ def test_a_word_after_a_pause_starts_where_the_sound_rises():
     assert timings[2].start == 1.72  # no pause before it: left alone
 
 
+def test_unsure_runs_are_laid_out_between_their_placed_neighbours():
+    """A run the HMM missed, that the recogniser did not hear as written, is spread in order across the time
+    between the placed words either side; a run heard as written, in order, keeps its times, and so does a run
+    across a long gap or across unscripted speech (an ad may lie there)."""
+    from align.aligner import WordTiming as W
+    from align.refine import MAX_SPREAD, _spread_unsure_runs
+
+    texts = ["so", "coups", "to", "try", "now", "then", "we", "go", "here"]
+    timings = [W(0, "matched", 1.0, 1.4), W(1, "misheard", 2.6, 2.8), W(2, "matched", 2.8, 2.9),
+               W(3, "interpolated", 2.9, 2.9), W(4, "matched", 3.0, 3.3),  # out of place: spread over 1.4-3.0
+               W(5, "matched", 3.5, 3.7), W(6, "matched", 3.7, 3.9), W(7, "matched", 4.0, 4.2)]  # as heard
+    assert _spread_unsure_runs(timings, {0, 4, 7}, texts, []) == 1
+    starts = [t.start for t in timings[1:4]]
+    assert starts == sorted(starts) and starts[0] == 1.4 and timings[3].end == 3.0
+    assert [(t.start, t.end) for t in timings[5:7]] == [(3.5, 3.7), (3.7, 3.9)]
+
+    far = [W(0, "matched", 1.0, 1.4), W(1, "forced", 1.5, 1.5), W(2, "matched", 1.5 + MAX_SPREAD, 5.0)]
+    assert _spread_unsure_runs(far, {0, 2}, texts, []) == 0 and far[1].start == 1.5
+    near = [W(0, "matched", 1.0, 1.4), W(1, "forced", 1.5, 1.5), W(2, "matched", 3.0, 3.3)]
+    assert _spread_unsure_runs(near, {0, 2}, texts, [(2.0, 2.8)]) == 0 and near[1].start == 1.5
+
+
 def test_a_piece_that_fails_alone_is_aligned_again_with_its_neighbours():
     """The last three words fail in the whole window and alone (their clip holds the end of the word before
     them); aligned with that word and nothing to take from it, they are placed, and it keeps its time."""
