@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from align import repeats as repeats_in_sound
 from align.audio import SAMPLE_RATE
 from align.cache import WindowMemo
 from align.normalise import number_words
@@ -56,6 +57,7 @@ class RefineStats:
     words_moved: int = 0  # words placed by the HMM
     lateness: float = 0.0  # seconds taken off the other words' recogniser times
     onsets: int = 0  # words of voices the HMM does not fit started where the sound rises after a pause
+    said_twice: int = 0  # words moved onto a second saying, after a false start the text does not have
     spread: int = 0  # runs of unplaced words, heard unsure, laid out between the placed words either side
     note: str = ""
 
@@ -281,6 +283,16 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
             memo.put(key, found)
         return found[0]
 
+    def said_again(a: int, b: int) -> tuple[float, float] | None:
+        """Where word ``a`` is said again before word ``b`` (``repeats.said_again``), remembered in the memo."""
+        lo, split, hi = timings[a].start, timings[a].end, timings[b].start
+        key = ("said again", 1, round(lo, 3), round(split, 3), round(hi, 3))
+        found = memo.get(key)
+        if found is None:
+            found = [repeats_in_sound.said_again(clip(lo, hi, warm_up=False), split - lo)]
+            memo.put(key, found)
+        return None if found[0] is None else (round(lo + found[0][0], 3), round(lo + found[0][1], 3))
+
     def speaker_of(group: list[int]):
         return alignment.transcript.speaker_of(tokens[timings[group[0]].token])
 
@@ -338,6 +350,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     _settle_all(groups, window, aligned_here, timings, refined, stats, speaker_of, None, settled, given_up)
     _drop_crossed(timings, alignment.timings, refined)
     stats.words_moved = len(refined)
+    stats.said_twice = _take_later_sayings(timings, spoken, refined, speaker_of, said_again)
     stats.lateness = _lateness(alignment.timings, timings, refined)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness
         if k not in refined and t.start is not None and t.status in ("matched", "misheard", "forced"):
@@ -561,6 +574,32 @@ def _take(part: list[int], said: list[tuple[int, list[str]]], found, timings, re
             timings[k] = replace(old, start=start, end=max(start, end))
             refined.add(k)
     return settled
+
+
+def _take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of, said_again) -> int:
+    """Move each refined word that is said again in the pause before the next refined word of its speaker
+    (``said_again(a, b)``: the later saying's (start, end), or None) onto that later saying: the first was a
+    false start the text does not have. Returns how many moved.
+
+    >>> from align.aligner import WordTiming as W
+    >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.9, 2.2), W(2, "matched", 2.25, 2.5)]
+    >>> _take_later_sayings(timings, [0, 1, 2], {0, 1, 2}, lambda part: "A",
+    ...                     lambda a, b: (1.5, 1.8) if a == 0 else None)
+    1
+    >>> [(t.start, t.end) for t in timings]
+    [(1.5, 1.8), (1.9, 2.2), (2.25, 2.5)]
+    """
+    moved = 0
+    for a, b in zip(spoken, spoken[1:]):
+        if a not in refined or b not in refined or timings[b].start - timings[a].end < repeats_in_sound.MIN_GAP:
+            continue
+        if speaker_of([a]) != speaker_of([b]):
+            continue
+        again = said_again(a, b)
+        if again is not None:
+            timings[a] = replace(timings[a], start=again[0], end=again[1])
+            moved += 1
+    return moved
 
 
 def _drop_crossed(timings, before, refined: set[int]) -> None:

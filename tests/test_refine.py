@@ -177,3 +177,20 @@ def test_a_piece_that_fails_alone_is_aligned_again_with_its_neighbours():
     assert asked[-2:] == [words[3:], words[2:]]
     assert refined == set(range(6))
     assert [t.start for t in timings] == [heard[k][1] for k in range(6)]
+
+
+def test_a_word_said_again_in_the_pause_after_it_is_found_there(harbour):
+    """A false start the recogniser missed: "Harbour, Harbour" (the fixture's own speech, repeated) is found
+    where it is said again, and a different word in the pause ("Harbour, lighthouse") is not taken for it."""
+    import numpy as np
+
+    from align.repeats import said_again
+
+    samples = load_audio(harbour["audio"])
+    harbour_word = samples[int(2.143 * 16000):int(2.522 * 16000)]
+    lighthouse = samples[int(5.231 * 16000):int(5.745 * 16000)]
+    pause = np.zeros(int(0.2 * 16000), dtype=samples.dtype) + samples[int(1.6 * 16000):int(1.8 * 16000)]
+    split = len(harbour_word) / 16000
+    again = said_again(np.concatenate([harbour_word, pause, harbour_word, pause]), split)
+    assert again is not None and abs(again[0] - (split + 0.2)) <= 0.03 and abs(again[1] - (2 * split + 0.2)) <= 0.05
+    assert said_again(np.concatenate([harbour_word, pause, lighthouse, pause]), split) is None
