@@ -693,7 +693,6 @@ def _fit_between_refined(timings, refined: set[int]) -> None:
 
 
 MAX_SPREAD = 3.0  # seconds: a longer gap between two placed words may hold a pause or an ad, not only the run
-SLOW_WORD = 0.5  # seconds a word: a long run may take as long as slow speech (120 words a minute) would
 
 
 def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: list[tuple[float, float]]) -> int:
@@ -701,9 +700,8 @@ def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted:
     either side of it, each word's share in proportion to its letters (plus two); returns how many runs moved.
 
     Unsure: a word of the run was not heard as written (misheard, forced, interpolated: the recogniser's times
-    for it are a guess), or its starts are out of order. Runs at the episode's ends, across unscripted speech, or
-    across a gap longer than MAX_SPREAD and than slow speech would take to say them (SLOW_WORD a word) keep their
-    times. ``placed``: the refined words, and those of a voice
+    for it are a guess), or its starts are out of order. Runs at the episode's ends, across a gap longer than
+    MAX_SPREAD or across unscripted speech keep their times. ``placed``: the refined words, and those of a voice
     whose times are the recogniser's by choice (a voice the HMM does not fit), which no run may move.
 
     >>> from align.aligner import WordTiming as W
@@ -727,8 +725,7 @@ def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted:
             starts = [timings[j].start for j in run]
             unsure = (any(timings[j].status != "matched" for j in run)
                       or any(b < a for a, b in zip(starts, starts[1:])))
-            room = max(MAX_SPREAD, SLOW_WORD * len(run))
-            if unsure and 0 < hi - lo <= room and not any(a < hi and b > lo for a, b in unscripted):
+            if unsure and 0 < hi - lo <= MAX_SPREAD and not any(a < hi and b > lo for a, b in unscripted):
                 weights = [2 + max(1, sum(c.isalnum() for c in texts[j])) for j in run]
                 total, done = sum(weights), 0
                 for j, weight in zip(run, weights):
