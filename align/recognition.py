@@ -22,7 +22,7 @@ __all__ = ["RecognitionOptions", "recognise", "cached_recognise", "cache_dir", "
 
 # progress(stage, done, total): the CLI draws it; the library never prints
 Progress = Callable[[str, float, float], None]
-CACHE_VERSION = 2  # 2: stretches the batched decoder heard as one phrase over and over are recognised again
+CACHE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,6 @@ class RecognitionOptions:
 
 
 HOLE = 4.0  # seconds between recognised words from which a stretch is recognised again on its own
-# A decoding whose text gzip shrinks more than this repeats itself ("and the most reaction is the most reaction",
-# for 23 s of speech): faster-whisper's own threshold, from which its sequential decoder tries again at a higher
-# temperature; the batched decoder has no such fallback, so these stretches are recognised again one by one.
-LOOP_RATIO = 2.4
 
 # Peak memory on a CPU, measured with tiny.en int8: about 600 MB of model, libraries and heap, the decoded
 # audio (115 MB an hour), and about 80 MB for each 30-second chunk the encoder takes in one batch. The batch
@@ -63,8 +59,7 @@ def recognise(model, samples: np.ndarray, options: RecognitionOptions = Recognit
     """Words with start and end times, from faster-whisper with voice-activity filtering.
 
     Batched decoding is about twice as fast on a CPU but now and then returns nothing for a whole chunk of
-    speech, or one phrase over and over; such holes and loops are recognised again, alone, with the sequential
-    decoder (which falls back to higher temperatures when its text repeats itself)."""
+    speech; such holes are recognised again, alone, with the sequential decoder."""
     total = len(samples) / SAMPLE_RATE
     if not options.batched:
         return _sequential(model, as_float(samples), options, progress, 0.0, total)
@@ -74,15 +69,13 @@ def recognise(model, samples: np.ndarray, options: RecognitionOptions = Recognit
     on_cpu = getattr(getattr(model, "model", None), "device", "cpu") == "cpu"
     batch_size = batch_for_memory(samples, options.batch_size) if on_cpu else options.batch_size
     words: list[RecognisedWord] = []
-    loops: list[tuple[float, float]] = []
     for a, b in pieces(samples):  # a piece at a time, so memory does not grow with the episode's length
         segments, _ = pipeline.transcribe(
             as_float(samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]), language=options.language,
             beam_size=options.beam_size, word_timestamps=True, batch_size=batch_size)
-        words += _collect(segments, a, progress, total, "recognising speech", loops)
-    words = [w for w in words if not any(lo <= w.start < hi for lo, hi in loops)]
-    holes = _merged([(a, b) for a, b in zip([0.0] + [w.end for w in words], [w.start for w in words] + [total])
-                     if b - a >= HOLE] + loops)
+        words += _collect(segments, a, progress, total, "recognising speech")
+    holes = [(a, b) for a, b in zip([0.0] + [w.end for w in words], [w.start for w in words] + [total])
+             if b - a >= HOLE]
     for k, (a, b) in enumerate(holes):
         if progress:
             progress("recognising missed stretches", k, len(holes))
@@ -129,28 +122,9 @@ def _sequential(model, samples: np.ndarray, options: RecognitionOptions, progres
     return words
 
 
-def _merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """
-    >>> _merged([(5.0, 9.0), (0.0, 2.0), (8.0, 12.0)])
-    [(0.0, 2.0), (5.0, 12.0)]
-    """
-    out: list[tuple[float, float]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
-
-
-def _collect(segments, offset: float, progress: Progress | None, total: float, stage: str,
-             loops: list[tuple[float, float]] | None = None) -> list[RecognisedWord]:
-    """The segments' words, ``offset`` seconds later; the spans of segments whose text repeats itself go to
-    ``loops`` (their words are kept here)."""
+def _collect(segments, offset: float, progress: Progress | None, total: float, stage: str) -> list[RecognisedWord]:
     words: list[RecognisedWord] = []
     for segment in segments:
-        if loops is not None and segment.compression_ratio > LOOP_RATIO:
-            loops.append((round(offset + segment.start, 3), round(offset + segment.end, 3)))
         for word in segment.words or []:
             text = word.word.strip()
             if text:
