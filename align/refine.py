@@ -678,17 +678,28 @@ def _fit_between_refined(timings, refined: set[int]) -> None:
     >>> [(t.start, t.end) for t in timings[1:3]]
     [(1.1, 1.3), (1.3, 1.5)]
     """
-    spoken = [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"]
+    for last, run, after in _unplaced_runs(timings, refined):
+        lo = timings[last].start + MIN_WORD if last is not None else None
+        hi = timings[after].start if after is not None else None
+        _fit_run(timings, run, lo, hi)
+
+
+def _unplaced_runs(timings, placed: set[int]):
+    """Each run of spoken words not in ``placed``, as (the placed word before it or None, the run, the placed word
+    after it or None).
+
+    >>> from align.aligner import WordTiming as W
+    >>> list(_unplaced_runs([W(k, "matched", k, k + 0.5) for k in range(5)], {1, 3}))
+    [(None, [0], 1), (1, [2], 3), (3, [4], None)]
+    """
     run: list[int] = []
-    last: int | None = None  # the refined word before the run
-    for k in spoken + [None]:
-        if k is not None and k not in refined:
+    last: int | None = None
+    for k in [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"] + [None]:
+        if k is not None and k not in placed:
             run.append(k)
             continue
         if run:
-            lo = timings[last].start + MIN_WORD if last is not None else None
-            hi = timings[k].start if k is not None else None
-            _fit_run(timings, run, lo, hi)
+            yield last, run, k
         run, last = [], k
 
 
@@ -712,28 +723,21 @@ def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted:
     >>> [(t.start, t.end) for t in timings[1:3]]
     [(1.5, 2.1), (2.1, 2.5)]
     """
-    spoken = [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"]
     moved = 0
-    run: list[int] = []
-    last: int | None = None
-    for k in spoken + [None]:
-        if k is not None and k not in placed:
-            run.append(k)
+    for last, run, after in _unplaced_runs(timings, placed):
+        if last is None or after is None:
             continue
-        if run and last is not None and k is not None:
-            lo, hi = timings[last].end, timings[k].start
-            starts = [timings[j].start for j in run]
-            unsure = (any(timings[j].status != "matched" for j in run)
-                      or any(b < a for a, b in zip(starts, starts[1:])))
-            if unsure and 0 < hi - lo <= MAX_SPREAD and not any(a < hi and b > lo for a, b in unscripted):
-                weights = [2 + max(1, sum(c.isalnum() for c in texts[j])) for j in run]
-                total, done = sum(weights), 0
-                for j, weight in zip(run, weights):
-                    start = round(lo + (hi - lo) * done / total, 3)
-                    done += weight
-                    timings[j] = replace(timings[j], start=start, end=round(lo + (hi - lo) * done / total, 3))
-                moved += 1
-        run, last = [], k
+        lo, hi = timings[last].end, timings[after].start
+        starts = [timings[j].start for j in run]
+        unsure = any(timings[j].status != "matched" for j in run) or any(b < a for a, b in zip(starts, starts[1:]))
+        if unsure and 0 < hi - lo <= MAX_SPREAD and not any(a < hi and b > lo for a, b in unscripted):
+            weights = [2 + max(1, sum(c.isalnum() for c in texts[j])) for j in run]
+            total, done = sum(weights), 0
+            for j, weight in zip(run, weights):
+                start = round(lo + (hi - lo) * done / total, 3)
+                done += weight
+                timings[j] = replace(timings[j], start=start, end=round(lo + (hi - lo) * done / total, 3))
+            moved += 1
     return moved
 
 
