@@ -46,6 +46,7 @@ REACH = 0.25  # seconds a window reaches at most past the midpoint between its e
 MAX_SHIFT = 0.6  # a refined start further than this from the first estimate (or past its end) is distrusted
 MIN_WORD = 0.1  # seconds: the shortest a word is taken to be, where order is restored
 WARM_UP = 2.0  # seconds of audio before a window that set the noise estimate (see ``_align``)
+WARM_UP_SEARCH = "warm-up"
 TRIAL_WORDS = 60  # a speaker's words tried before refinement gives up on a voice it places under 20% of
 PARALLEL_STRETCHES = 40  # fewer stretches than this are aligned in this process (starting workers costs ~1 s)
 
@@ -196,6 +197,12 @@ def new_decoder(guessed: dict[str, str]):
         os.unlink(path)
     for word, phones in guessed.items():
         decoder.add_word(word, phones, False)
+    # the warm-up's search (see ``_align``): one word and no fillers, so that hearing the warm-up costs about a
+    # sixth of what a search with the hesitations does; what the warm-up leaves behind (the front end's noise
+    # estimate) is the same, and so is every window's alignment
+    decoder.config["fsgusefiller"] = False
+    decoder.add_jsgf_string(WARM_UP_SEARCH, "#JSGF V1.0;\ngrammar warm;\npublic <warm> = a;\n")
+    decoder.config["fsgusefiller"] = True
     return decoder
 
 
@@ -786,7 +793,7 @@ def _align(decoder, words: list[str], pcm: np.ndarray, offset: float) -> list[tu
     decoder.reinit_feat()
     try:
         if lead:
-            decoder.set_align_text("a")  # a one-word search: the warm-up is not aligned, only heard
+            decoder.activate_search(WARM_UP_SEARCH)  # a one-word search: the warm-up is not aligned, only heard
             decoder.start_utt()
             decoder.process_raw(pcm[:lead].tobytes(), no_search=True, full_utt=True)
             decoder.end_utt()
