@@ -177,6 +177,10 @@ HESITATION_PROBABILITY = 0.05
 # and on check-b's en-gb voice so many did that refinement gave up on it. Wider beams keep that path (and fewer
 # windows need aligning again in pieces, so refinement is faster, not slower).
 BEAMS = {"beam": 1e-64, "wbeam": 1e-40, "pbeam": 1e-64}
+# What a window's alignment depends on besides its words and its clip: part of every window's memo key, so that
+# a memo written under other settings (by another version, or while a setting was being measured) is not read
+# as this one's. The version number before it covers what these do not name (the pronunciation rules, the code).
+ALIGN_SETTINGS = [sorted(HESITATIONS.items()), HESITATION_PROBABILITY, sorted(BEAMS.items()), WARM_UP]
 
 
 def new_decoder(guessed: dict[str, str]):
@@ -280,10 +284,10 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         lo, hi = _clip_bounds(first_times[part[0]], first_times[part[-1]],
                               first_times[spoken[first - 1]] if first else None,
                               first_times[spoken[last + 1]] if last + 1 < len(spoken) else None, duration)
-        return ("pocketsphinx", 8, flat, round(lo, 3), round(hi, 3)), said, lo, hi, part
+        return ("pocketsphinx", 8, flat, round(lo, 3), round(hi, 3), ALIGN_SETTINGS), said, lo, hi, part
 
     def onset(lo: float, hi: float, start: float) -> float | None:
-        key = ("onset", 1, round(lo, 3), round(hi, 3), round(start, 3))
+        key = ("onset", 1, round(lo, 3), round(hi, 3), round(start, 3), [ONSET_RISE, ONSET_SEARCH])
         found = memo.get(key)
         if found is None:
             found = [_onset(clip(lo, hi, warm_up=False), lo, start)]
@@ -293,7 +297,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     def said_again(a: int, b: int) -> tuple[float, float] | None:
         """Where word ``a`` is said again before word ``b`` (``repeats.said_again``), remembered in the memo."""
         lo, split, hi = timings[a].start, timings[a].end, timings[b].start
-        key = ("said again", 1, round(lo, 3), round(split, 3), round(hi, 3))
+        key = ("said again", 1, round(lo, 3), round(split, 3), round(hi, 3), repeats_in_sound.SETTINGS)
         found = memo.get(key)
         if found is None:
             found = [repeats_in_sound.said_again(clip(lo, hi, warm_up=False), split - lo)]

@@ -31,6 +31,7 @@ MIN_GAP = 0.15  # seconds between a word and the next one, from which the pause 
 # episodes (bench/README.md).
 REPEAT_DISTANCE = 1.4
 LOUD = 4.0  # natural-log frame energy within this of the pause's loudest frame (17 dB) is speech, not the pause
+SETTINGS = [REPEAT_DISTANCE, LOUD]  # part of the memo key of a pause's result (align/refine.py)
 
 FRAME, HOP = 400, 160  # 25 ms frames every 10 ms
 _FFT = 512

@@ -64,6 +64,24 @@ def test_a_rerun_reuses_the_windows_without_decoding(first_alignment, tmp_path):
     assert again == first
 
 
+def test_a_memo_written_under_other_settings_is_not_read(first_alignment, tmp_path, monkeypatch):
+    from align import refine
+
+    alignment, samples = first_alignment
+    memo = WindowMemo(tmp_path / "w.json")
+    refine_times(alignment, samples, memo=memo)
+    memo.save()
+    monkeypatch.setattr(refine, "ALIGN_SETTINGS", refine.ALIGN_SETTINGS + ["measuring another setting"])
+    decoded = []
+
+    def audio():
+        decoded.append(True)
+        return samples
+
+    refine_times(alignment, audio, memo=WindowMemo(tmp_path / "w.json"))
+    assert decoded
+
+
 def test_worker_processes_give_the_same_times(first_alignment):
     alignment, samples = first_alignment
     alone, alone_stats = refine_times(alignment, samples)
