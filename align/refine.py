@@ -515,7 +515,8 @@ def _align_in_processes(next_round, clip, guessed: dict[str, str], workers: int)
     """(key, PocketSphinx's result) for each window, aligned by ``workers`` processes, round after round.
 
     ``next_round()`` gives the windows (key, start, end) of the next round, which may depend on the results
-    of the one before; an empty round ends. One pool serves every round (starting one costs about a second)."""
+    of the one before; an empty round ends. One pool serves every round (forking one costs about 0.2 s, see
+    PARALLEL_STRETCHES)."""
     import multiprocessing
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
