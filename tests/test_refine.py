@@ -207,7 +207,7 @@ def test_a_word_said_again_in_the_pause_after_it_is_found_there(harbour):
     samples = load_audio(harbour["audio"])
     harbour_word = samples[int(2.143 * 16000):int(2.522 * 16000)]
     lighthouse = samples[int(5.231 * 16000):int(5.745 * 16000)]
-    pause = np.zeros(int(0.2 * 16000), dtype=samples.dtype) + samples[int(1.6 * 16000):int(1.8 * 16000)]
+    pause = samples[int(1.6 * 16000):int(1.8 * 16000)]
     split = len(harbour_word) / 16000
     again = said_again(np.concatenate([harbour_word, pause, harbour_word, pause]), split)
     assert again is not None and abs(again[0] - (split + 0.2)) <= 0.03 and abs(again[1] - (2 * split + 0.2)) <= 0.05
