@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from align.errors import AlignError, AudioError, OutputError, TranscriptError, UsageError
+from align.outputs import check_replaceable, inside, json_document, remember_written, write_output
 from align.pipeline import Options
 
 __all__ = ["Settings", "find_episodes", "pair_names", "read_manifest", "up_to_date", "run_episode", "run_batch",
@@ -139,12 +140,56 @@ def read_manifest(manifest: Path, outdir: Path, suffix: str = ".vtt") -> list[di
         if not audio or not text:
             episode = _fail(episode, f"{manifest} line {number}: the audio or the transcript is missing",
                             UsageError.exit_status)
+        elif not inside(episode["output"], outdir):
+            episode = _fail(episode, f"{manifest} line {number}: the output {output} is outside the output folder "
+                                     f"{outdir}; give a path inside it", OutputError.exit_status)
         elif episode["output"] in seen:
             episode = _fail(episode, f"{manifest} line {number}: the same output as line {seen[episode['output']]}"
                                      f" ({relative.as_posix()})", OutputError.exit_status)
         seen.setdefault(episode["output"], number)
         episodes.append(episode)
     return episodes
+
+
+def check_episode_outputs(episodes: list[dict], outdir: Path, force: bool = False) -> list[dict]:
+    """The episodes again, each whose captions or report would replace a file it must not failed: an input of
+    any episode, another episode's output, the batch report, or (unless ``force``) a file align did not write.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> a = _episode("a", d / "a.mp3", d / "a.txt", d / "a.vtt")
+    >>> b = _episode("b", d / "b.mp3", d / "b.vtt", d / "b.srt")
+    >>> c = _episode("c", d / "c.mp3", d / "c.txt", d / "b.vtt")   # would replace b's transcript
+    >>> [e["error"] for e in check_episode_outputs([a, b, c], d)][2]
+    'its captions ...b.vtt are the transcript of b; choose another output'
+    """
+    inputs = {Path(e[k]).resolve(): (e["name"], k) for e in episodes for k in ("audio", "transcript") if e[k]}
+    taken: dict[Path, tuple[str, str]] = {(Path(outdir) / REPORT_NAME).resolve(): ("the batch", "report")}
+    checked = []
+    for episode in episodes:
+        roles = (("captions", "output"), ("report", "report"))
+        problem = None
+        for role, key in roles if not episode["error"] else ():
+            path = Path(episode[key]).resolve()
+            if path in inputs:
+                name, kind = inputs[path]
+                problem = f"its {role} {path} {'are' if role == 'captions' else 'is'} the {kind} of {name}"
+            elif path in taken:
+                name, kind = taken[path]
+                problem = f"its {role} {path} would replace the {kind} of {name}"
+            if problem:
+                episode = _fail(episode, problem + "; choose another output", OutputError.exit_status)
+                break
+        for role, key in roles if not episode["error"] else ():
+            try:
+                check_replaceable(episode[key], force)
+            except OutputError as error:
+                episode = _fail(episode, str(error), OutputError.exit_status)
+                break
+        if not episode["error"]:
+            taken.update({Path(episode[key]).resolve(): (episode["name"], role) for role, key in roles})
+        checked.append(episode)
+    return checked
 
 
 def find_episodes(source: Path, outdir: Path, suffix: str = ".vtt") -> list[dict]:
@@ -252,7 +297,7 @@ def run_episode(episode: dict, settings: Settings = Settings()) -> dict:
             output.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise OutputError(f"{output.parent}: cannot make the folder ({error.strerror})") from None
-        write_atomically(report, json.dumps(result.report, ensure_ascii=False, indent=1) + "\n")
+        write_atomically(report, json_document(result.report))
         write_atomically(output, content)  # last: the captions are there only when everything is
         row = _counts({**row, "status": "done", "warnings": list(result.transcript.warnings)}, result.report)
     except AlignError as error:
@@ -364,15 +409,16 @@ def run_batch(source: str | Path, outdir: str | Path, settings: Settings = Setti
               cluster=None, force: bool = False, suffix: str = ".vtt",
               on_row: Callable[[dict, int, int], None] | None = None) -> dict:
     """Caption every episode of a folder or manifest into ``outdir``; skip those whose outputs are newer than
-    their inputs unless ``force``. Returns the batch report (also written as ``outdir/batch-report.json``).
-    ``on_row(row, finished, total)`` is called as each episode finishes (or is skipped)."""
-    from align.writers import write_atomically
-
+    their inputs unless ``force``, which also lets them replace files that align did not write. Returns the batch
+    report (also written as ``outdir/batch-report.json``). ``on_row(row, finished, total)`` is called as each
+    episode finishes (or is skipped)."""
     began = time.monotonic()
     source, outdir = Path(source), Path(outdir)
     if jobs < 1:
         raise UsageError(f"--jobs {jobs}: must be at least 1")
     episodes = [{**episode, "number": k} for k, episode in enumerate(find_episodes(source, outdir, suffix), 1)]
+    check_replaceable(outdir / REPORT_NAME, force)
+    episodes = check_episode_outputs(episodes, outdir, force)
     client = connect(cluster) if cluster is not None else None
     try:
         try:
@@ -388,7 +434,7 @@ def run_batch(source: str | Path, outdir: str | Path, settings: Settings = Setti
     report = summarise(rows, time.monotonic() - began)
     report.update(source=str(source.resolve()), output_dir=str(outdir.resolve()), warnings=warnings,
                   mode=f"cluster {cluster}" if cluster is not None else f"{jobs} local worker(s)")
-    write_atomically(outdir / REPORT_NAME, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    write_output(outdir / REPORT_NAME, json_document(report))
     return report
 
 
@@ -397,6 +443,9 @@ def _run(episodes: list[dict], settings: Settings, jobs: int, client, force: boo
     warnings: list[str] = []
 
     def collect(row: dict) -> None:
+        if row["status"] == "done":  # written by a worker process, maybe on another machine: align's now
+            remember_written(row["output"])
+            remember_written(row["report"])
         rows.append(row)
         if on_row:
             on_row(row, len(rows), len(episodes))

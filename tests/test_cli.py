@@ -259,7 +259,7 @@ def test_a_failed_run_leaves_an_earlier_output_unchanged(capsys, work):
     out = folder / "ep.vtt"
     out.write_text("WEBVTT\n\nearlier captions\n")
     transcript.write_bytes(b"   \n")
-    status, err = align(capsys, audio, transcript, "-o", out)
+    status, err = align(capsys, audio, transcript, "-o", out, "--force")  # --force: the file is not align's
     assert status == TranscriptError.exit_status
     one_clear_line(err)
     assert out.read_text() == "WEBVTT\n\nearlier captions\n"
