@@ -3,7 +3,7 @@
 A run's outputs (captions, report, review page; a batch's captions, reports and ``batch-report.json``) must
 all differ, none may be an input, and a file that already exists is replaced only if align wrote it (its
 bytes are those align last wrote there) or the user said ``--force``. What align writes is remembered in a
-small ledger beside the recognition cache: one entry per output path, holding the SHA-256 of what was written.
+small ledger (``ledger_dir()``): one entry per output path, holding the SHA-256 of what was written.
 
 >>> import tempfile, pathlib, os
 >>> saved, os.environ["ALIGN_CACHE_DIR"] = os.environ.get("ALIGN_CACHE_DIR"), tempfile.mkdtemp()
@@ -36,10 +36,19 @@ __all__ = ["check_outputs", "check_replaceable", "written_by_align", "write_outp
            "json_document", "inside", "same_file"]
 
 
-def _ledger_entry(path: Path) -> Path:
-    from align.recognition import cache_dir
+def ledger_dir() -> Path:
+    """Where the ledger is kept: ``$ALIGN_CACHE_DIR/written`` when that is set (tests, benchmarks), else the
+    platform's user state directory (not the cache, which may be cleared at will)."""
+    override = os.environ.get("ALIGN_CACHE_DIR")
+    if override:
+        return Path(override) / "written"
+    import platformdirs
 
-    return cache_dir() / "written" / f"{hashlib.sha256(os.fsencode(os.path.abspath(path))).hexdigest()}.json"
+    return Path(platformdirs.user_state_dir("align")) / "written"
+
+
+def _ledger_entry(path: Path) -> Path:
+    return ledger_dir() / f"{hashlib.sha256(os.fsencode(os.path.abspath(path))).hexdigest()}.json"
 
 
 def _digest_of_file(path: Path, chunk: int = 1 << 20) -> str | None:

@@ -42,6 +42,8 @@ def run_align(audio: Path, transcript: Path, out: Path, cache_dir: str, extra: l
     cmd = [sys.executable, "-c", "import resource, sys; from align.cli import run; status = run(sys.argv[1:]); "
            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(status)",
            str(audio), str(transcript), "-q"]
+    for name in ("captions.vtt", "report.json", "words.json"):  # align replaces only files it remembers writing
+        (out / name).unlink(missing_ok=True)
     started = time.perf_counter()
     proc = subprocess.run(cmd + ["-o", str(out / "captions.vtt"), "--report", str(out / "report.json")] + extra,
                           env=env, capture_output=True, text=True)
