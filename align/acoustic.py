@@ -57,8 +57,8 @@ class AcousticAligner:
     def align(self, words: list[str], lo: float, hi: float) -> list[TimedWord]:
         """Times and fit of each word, said in order somewhere within [lo, hi] seconds."""
         key = ("whisper", self.identity, words, round(lo, 3), round(hi, 3))
-        found = self.memo.get(key)
-        if found is None:
+        found = self.memo.get(key, list[tuple[float, float, float]])
+        if found is None or len(found) != len(words):  # not aligned yet, or a damaged memo
             found = [[w.start, w.end, w.probability] for w in self._align(words, lo, hi)]
             self.memo.put(key, found)
         return [TimedWord(*w) for w in found]

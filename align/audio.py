@@ -6,6 +6,7 @@ PATH, which pip cannot install).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,8 @@ def load_audio(path: str | Path) -> np.ndarray:
     16-bit samples take half the memory of float32 ones (a 3-hour episode: 350 MB, not 700 MB); the steps that
     need floats convert one window at a time with :func:`as_float`. Decoding writes into one array sized from
     the container's duration, so the episode is never held twice.
-    Raises AudioError with a one-line reason for a missing, empty, truncated or non-audio file.
+    Raises AudioError with a one-line reason, naming the file, for a missing, unreadable, empty, truncated or
+    non-audio file, and for a path that is not a regular file (a pipe, a device).
     """
     path = Path(path)
     _check_readable(path)
@@ -31,8 +33,12 @@ def load_audio(path: str | Path) -> np.ndarray:
 
     try:
         samples = _decode(path)
+    except (PermissionError, FileNotFoundError, IsADirectoryError) as error:  # PyAV's own errors are these too
+        raise AudioError(f"{path}: cannot read the audio ({_strerror(error)})") from None
     except (av.error.FFmpegError, IndexError, ValueError, StopIteration) as error:
         raise AudioError(f"{path}: cannot decode audio ({_reason(error)})") from None
+    except OSError as error:  # a read that failed (a disk error)
+        raise AudioError(f"{path}: cannot read the audio ({_strerror(error)})") from None
     except MemoryError:
         raise AudioError(f"{path}: the audio is too long to decode in memory") from None
     if samples.size < SAMPLE_RATE // 10:
@@ -97,17 +103,66 @@ def _frames(decoded, resampler, group: int = 500_000):
 
 
 def _check_readable(path: Path) -> None:
-    if not path.exists():
-        raise AudioError(f"{path}: no such audio file")
-    if path.is_dir():
-        raise AudioError(f"{path}: is a directory, not an audio file")
+    """Raise AudioError, one line naming the file, unless ``path`` is a readable regular file that is not empty
+    (through any symlinks: ``/dev/stdin`` redirected from a file is one). A pipe or a device is refused before it is
+    opened: a FIFO would wait for a writer for ever, ``/dev/zero`` would be read (and hashed) for ever, and a pipe
+    (``<(cat episode.mp3)``) read once for the cache key would be empty when decoded.
+
+    >>> _check_readable(Path("/dev/zero"))
+    Traceback (most recent call last):
+    ...
+    align.errors.AudioError: /dev/zero: is a character device, not a file; save the audio to a file first
+    """
+    import stat
+
     try:
-        with path.open("rb") as handle:
-            head = handle.read(64)
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise AudioError(f"{path}: no such audio file") from None
+    except OSError as error:  # a folder on the way that may not be searched, a symlink loop
+        raise AudioError(f"{path}: cannot read the audio ({_strerror(error)})") from None
+    if stat.S_ISDIR(mode):
+        raise AudioError(f"{path}: is a directory, not an audio file")
+    _must_be_regular(path, mode)
+    try:
+        # non-blocking: should a FIFO have taken the file's place since, opening it does not wait for a writer
+        with open(path, "rb", buffering=0, opener=_without_waiting) as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            head = handle.read(64) if stat.S_ISREG(mode) else b""
     except OSError as error:
-        raise AudioError(f"{path}: cannot read the audio ({error.strerror})") from None
+        raise AudioError(f"{path}: cannot read the audio ({_strerror(error)})") from None
+    _must_be_regular(path, mode)  # what was opened, should the file have been replaced since
     if not head:
         raise AudioError(f"{path}: is empty (0 bytes)")
+
+
+def _must_be_regular(path: Path, mode: int) -> None:
+    import stat
+
+    if not stat.S_ISREG(mode):
+        raise AudioError(f"{path}: is {_kind(mode)}, not a file; save the audio to a file first")
+
+
+def _without_waiting(path, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, from its mode.
+
+    >>> import stat
+    >>> _kind(stat.S_IFIFO), _kind(stat.S_IFCHR)
+    ('a pipe (FIFO)', 'a character device')
+    """
+    import stat
+
+    kinds = [(stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket")]
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _strerror(error: OSError) -> str:
+    return error.strerror or str(error) or type(error).__name__
 
 
 def _reason(error: Exception) -> str:

@@ -31,6 +31,7 @@ from typing import Callable, Iterable
 from align.errors import AlignError, AudioError, OutputError, TranscriptError, UsageError
 from align.outputs import check_replaceable, inside, json_document, remember_written, write_output
 from align.pipeline import Options
+from align.processes import die_with_parent, stop_pool
 
 __all__ = ["Settings", "find_episodes", "pair_names", "read_manifest", "up_to_date", "run_episode", "run_batch",
            "report_table", "AUDIO_SUFFIXES", "TRANSCRIPT_SUFFIXES"]
@@ -335,7 +336,10 @@ def run_local(episodes: list[dict], settings: Settings, jobs: int, on_row: Calla
     pending = episodes
     while pending:
         retry = []
-        with ProcessPoolExecutor(min(jobs, len(pending)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        # each worker dies with this process, whatever kills it, and leaves Ctrl-C to it: stopped here at once
+        pool = ProcessPoolExecutor(min(jobs, len(pending)), mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
+        try:
             futures = {pool.submit(run_episode, episode, settings): episode for episode in pending}
             for future in as_completed(futures):
                 episode = futures[future]
@@ -347,6 +351,10 @@ def run_local(episodes: list[dict], settings: Settings, jobs: int, on_row: Calla
                         retry.append(episode)
                     else:
                         on_row(_row(_fail(episode, "the worker process aligning it died (out of memory?)", 1)))
+        except BaseException:
+            stop_pool(pool)
+            raise
+        pool.shutdown()
         pending = retry
 
 
@@ -429,7 +437,7 @@ def run_batch(source: str | Path, outdir: str | Path, settings: Settings = Setti
     finally:
         if client is not None:
             client.close()
-    _remove_leftovers(episodes)
+        _remove_leftovers(episodes)  # an interrupted batch's too
     rows.sort(key=lambda r: r["number"])
     report = summarise(rows, time.monotonic() - began)
     report.update(source=str(source.resolve()), output_dir=str(outdir.resolve()), warnings=warnings,

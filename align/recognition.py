@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -17,6 +16,7 @@ import numpy as np
 
 from align.aligner import RecognisedWord
 from align.audio import SAMPLE_RATE, as_float
+from align.cache import fits, read_json, write_json
 
 __all__ = ["RecognitionOptions", "recognise", "cached_recognise", "cache_dir", "Progress"]
 
@@ -158,23 +158,35 @@ def cache_key(audio_digest: str, model_identity: str, options: RecognitionOption
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+ENTRY_SHAPE = list[tuple[str, float, float, float]]  # each word's (text, start, end, probability)
+
+
 def _read_cache(path: Path) -> list[RecognisedWord] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [RecognisedWord(str(w[0]), float(w[1]), float(w[2]), float(w[3])) for w in data["words"]]
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    """The words of a cache entry; None where it is missing, unreadable or damaged (not JSON, or JSON of another
+    shape): it is then made again.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "entry.json"
+    >>> _ = path.write_text('{"words": [["hello", 0.5, 0.9, 0.9]]}')
+    >>> _read_cache(path)
+    [RecognisedWord(text='hello', start=0.5, end=0.9, probability=0.9)]
+    >>> _ = path.write_text('{"words": [["hello", "0.5", 0.9, 0.9]]}')
+    >>> _read_cache(path) is None
+    True
+    """
+    data = read_json(path)
+    if not isinstance(data, dict) or not fits(data.get("words"), ENTRY_SHAPE):
         return None
+    if not all(word[0].strip() for word in data["words"]):  # recognition keeps no empty word
+        return None
+    return [RecognisedWord(text, float(start), float(end), float(probability))
+            for text, start, end, probability in data["words"]]
 
 
-def _write_cache(path: Path, words: list[RecognisedWord]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"words": [[w.text, w.start, w.end, w.probability] for w in words]}, handle)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs speed next time
+def _write_cache(path: Path, words: list[RecognisedWord]) -> bool:
+    """Keep the words in the cache; False where they could not be (a cache that cannot be written only costs speed
+    next time, and leaves no temporary file behind)."""
+    return write_json(path, {"words": [[w.text, w.start, w.end, w.probability] for w in words]})
 
 
 def cached_recognise(load_model: Callable[[], object], samples: Callable[[], np.ndarray], audio_digest: str,

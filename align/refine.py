@@ -183,6 +183,10 @@ BEAMS = {"beam": 1e-64, "wbeam": 1e-40, "pbeam": 1e-64}
 # a memo written under other settings (by another version, or while a setting was being measured) is not read
 # as this one's. The version number before it covers what these do not name (the pronunciation rules, the code).
 ALIGN_SETTINGS = [sorted(HESITATIONS.items()), HESITATION_PROBABILITY, sorted(BEAMS.items()), WARM_UP]
+# The shapes of the memo's values (``align.cache.fits``): a value of another shape (a damaged memo) is not found
+WINDOW_SHAPE = list[tuple[str, float, float]]  # a window's (word, start, end) found by PocketSphinx
+ONSET_SHAPE = tuple[float | None]  # [where the sound rises] or [None]
+SAID_AGAIN_SHAPE = tuple[tuple[float, float] | None]  # [(start, end) of the later saying] or [None]
 
 
 def new_decoder(guessed: dict[str, str]):
@@ -290,7 +294,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
 
     def onset(lo: float, hi: float, start: float) -> float | None:
         key = ("onset", 1, round(lo, 3), round(hi, 3), round(start, 3), [ONSET_RISE, ONSET_SEARCH])
-        found = memo.get(key)
+        found = memo.get(key, ONSET_SHAPE)
         if found is None:
             found = [_onset(clip(lo, hi, warm_up=False), lo, start)]
             memo.put(key, found)
@@ -300,7 +304,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         """Where word ``a`` is said again before word ``b`` (``repeats.said_again``), remembered in the memo."""
         lo, split, hi = timings[a].start, timings[a].end, timings[b].start
         key = ("said again", 1, round(lo, 3), round(split, 3), round(hi, 3), repeats_in_sound.SETTINGS)
-        found = memo.get(key)
+        found = memo.get(key, SAID_AGAIN_SHAPE)
         if found is None:
             found = [repeats_in_sound.said_again(clip(lo, hi, warm_up=False), split - lo)]
             memo.put(key, found)
@@ -310,10 +314,10 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         return alignment.transcript.speaker_of(tokens[timings[group[0]].token])
 
     def known(key, lo, hi):
-        return memo.get(key)
+        return memo.get(key, WINDOW_SHAPE)
 
     def aligned_here(key, lo, hi):
-        found = memo.get(key)
+        found = memo.get(key, WINDOW_SHAPE)
         if found is None:
             if not decoders:
                 decoders.append(dictionary.decoder())
@@ -516,10 +520,15 @@ def _align_in_processes(next_round, clip, guessed: dict[str, str], workers: int)
 
     ``next_round()`` gives the windows (key, start, end) of the next round, which may depend on the results
     of the one before; an empty round ends. One pool serves every round (forking one costs about 0.2 s, see
-    PARALLEL_STRETCHES)."""
+    PARALLEL_STRETCHES). The workers die with this process, however it ends (``die_with_parent``), and leave
+    Ctrl-C to it: an interrupt here (or any other error) cancels the windows not started and ends the workers
+    at once, without waiting for the windows they are aligning."""
     import multiprocessing
+    import os
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
+
+    from align.processes import stop_pool
 
     # fork where there is one: the workers only run PocketSphinx (no threads of the speech model), and a fresh
     # interpreter (forkserver, spawn) would re-import the caller's script, which a script without a main guard forbids
@@ -527,8 +536,10 @@ def _align_in_processes(next_round, clip, guessed: dict[str, str], workers: int)
     todo = next_round()
     if not todo:
         return
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
-                             initializer=_start_worker, initargs=(guessed,)) as pool:
+    # started from this thread, on the first submit: it outlives them (see align/processes.py)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_start_worker, initargs=(guessed, os.getpid()))
+    try:
         while todo:
             running: deque = deque()  # a few windows per worker in flight: the clips are not all copied at once
             for key, lo, hi in todo:
@@ -540,12 +551,19 @@ def _align_in_processes(next_round, clip, guessed: dict[str, str], workers: int)
                 key, job = running.popleft()
                 yield key, job.result()
             todo = next_round()
+    except BaseException:  # Ctrl-C, a worker that died, the caller closing early
+        stop_pool(pool)
+        raise
+    pool.shutdown()
 
 
 _WORKER: dict[str, object] = {}
 
 
-def _start_worker(guessed: dict[str, str]) -> None:
+def _start_worker(guessed: dict[str, str], parent: int | None = None) -> None:
+    from align.processes import die_with_parent
+
+    die_with_parent(parent)  # first: killed with the command, whatever kills it; Ctrl-C is the parent's to handle
     _WORKER["decoder"] = new_decoder(guessed)
 
 

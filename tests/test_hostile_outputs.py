@@ -155,3 +155,37 @@ def test_item15_bad_option_values_are_refused_on_a_warm_cache(capsys, work, args
     status, err = align(capsys, work / "ep.mp3", work / "ep.txt", "-o", work / "again.vtt", *args)
     assert status == UsageError.exit_status and args[0] in one_clear_line(err)
     assert not (work / "again.vtt").exists()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM", "SIGKILL"])
+def test_item5_item17_stopping_a_batch_leaves_nothing_running(tmp_path, harbour, signal_name):
+    import signal
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    source = tmp_path / "in"
+    source.mkdir()
+    for stem in ("a", "b"):
+        shutil.copy(harbour["audio"], source / f"{stem}.mp3")
+        shutil.copy(harbour["transcript"], source / f"{stem}.txt")
+    batch = subprocess.Popen(_align_command("batch", str(source), "-o", str(tmp_path / "out"), "--jobs", "2",
+                                            "--no-cache"),
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(psutil.Process(batch.pid).children()) < 2:
+        time.sleep(0.1)
+    time.sleep(2)  # the two workers are loading the model and recognising (each takes about 9 s)
+    family = psutil.Process(batch.pid).children(recursive=True)
+    assert len(family) >= 2
+    if signal_name == "SIGINT":  # Ctrl-C reaches the whole process group
+        os.killpg(batch.pid, signal.SIGINT)
+    else:
+        os.kill(batch.pid, getattr(signal, signal_name))
+    status = batch.wait(timeout=20)
+    err = batch.stderr.read()
+    gone, alive = psutil.wait_procs(family, timeout=10)
+    assert not alive, alive
+    assert "Traceback" not in err and "Exception in initializer" not in err, err
+    if signal_name == "SIGINT":
+        assert status == 130 and "interrupted" in err
+
