@@ -46,6 +46,20 @@ def load_audio(path: str | Path) -> np.ndarray:
     return samples
 
 
+def container_seconds(path: str | Path) -> float | None:
+    """The audio's duration as its container states it, without decoding it (None when unknown or unreadable)."""
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            if container.duration:
+                return round(container.duration / 1_000_000, 3)
+            stream = container.streams.audio[0]
+            return round(float(stream.duration * stream.time_base), 3) if stream.duration else None
+    except Exception:  # a file PyAV cannot open fails properly where it is decoded, with its reason
+        return None
+
+
 def as_float(samples: np.ndarray) -> np.ndarray:
     """Float32 samples in [-1, 1] from 16-bit or float samples (float32 ones are returned as they are).
 

@@ -238,16 +238,9 @@ def cpu_count() -> int:
 
 def audio_seconds(path: str) -> float | None:
     """The audio's duration from its container, without decoding it (None when unknown)."""
-    try:
-        import av
+    from align.audio import container_seconds
 
-        with av.open(path) as container:
-            if container.duration:
-                return round(container.duration / 1_000_000, 3)
-            stream = container.streams.audio[0]
-            return round(float(stream.duration * stream.time_base), 3) if stream.duration else None
-    except Exception:  # a file PyAV cannot open fails properly in the aligner, with its reason
-        return None
+    return container_seconds(path)
 
 
 def _row(episode: dict) -> dict:

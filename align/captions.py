@@ -13,11 +13,13 @@ phrase dearest, see ``break_cost``), each cue, unbalanced lines, and above all a
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass, field, fields
 
 from align.errors import UsageError
+from align.transcript import note_spans
 
 __all__ = ["CaptionStyle", "CaptionWord", "Cue", "make_cues", "caption_words", "break_cost", "STYLES"]
 
@@ -345,6 +347,59 @@ def _layout(texts: list[str], breaks: list[float], sentence: list[bool], max_cha
     return best(0, max_lines)
 
 
+class _Layouts:
+    """``_layout`` of a block's words i..j-1 for any i and j, as ``lay(i, j)``: ``(cost, stops)``, the index after
+    each line's last word, or None; the same choices, made with less work. Layouts that end at the same word
+    share it (``_layout``'s choices depend on the words' places in the block, not on where the cue begins), no
+    line's text is built until a cue is chosen, and a break is tried only where both sides can fit: the work
+    for each word of a block grows with the square of the words a cue can hold, not with its cube."""
+
+    def __init__(self, texts: list[str], breaks: list[float], sentence: list[bool], max_chars: int,
+                 max_lines: int):
+        self.breaks, self.sentence, self.max_chars, self.max_lines = breaks, sentence, max_chars, max_lines
+        self.starts = [0]
+        for t in texts:
+            self.starts.append(self.starts[-1] + len(t) + 1)  # a word and the space after it
+        self.ends = [0]
+        for k in range(1, len(texts) + 1):
+            self.ends.append(self.ends[-1] + sentence[k])  # ends[k]: sentence ends after words 0..k-1
+        self.end = -1
+        self.memo: dict[tuple[int, int], tuple[float, tuple[int, ...]] | None] = {}
+
+    def lay(self, i: int, j: int) -> tuple[float, tuple[int, ...]] | None:
+        if j != self.end:
+            self.end, self.memo = j, {}
+        return self._best(i, self.max_lines)
+
+    def _best(self, a: int, lines: int) -> tuple[float, tuple[int, ...]] | None:
+        if (a, lines) in self.memo:
+            return self.memo[a, lines]
+        starts, ends, sentence, breaks = self.starts, self.ends, self.sentence, self.breaks
+        n, max_chars = self.end, self.max_chars
+        result = None
+        if starts[n] - starts[a] - 1 <= max_chars:
+            result = (SENTENCE_INSIDE * (ends[n - 1] - ends[a] > 0 and not sentence[n]), (n,))
+        elif lines > 1:
+            rest_room = (lines - 1) * (max_chars + 1) - 1  # the most the lines after this one can hold
+            last = bisect.bisect_right(starts, starts[a] + 1 + max_chars) - 1  # the first line fits up to here
+            for b in range(max(a + 1, bisect.bisect_left(starts, starts[n] - 1 - rest_room)), min(last + 1, n)):
+                if lines == 2:  # the rest is one line, and fits (b is past the first place where it could not)
+                    rest = (SENTENCE_INSIDE * (ends[n - 1] - ends[b] > 0 and not sentence[n]), (n,))
+                else:
+                    rest = self._best(b, lines - 1)
+                    if rest is None:
+                        continue
+                stops = rest[1]
+                cost = (breaks[b] + EXTRA_LINE + SENTENCE_INSIDE * (ends[b - 1] - ends[a] > 0 and not sentence[b])
+                        + rest[0] + BALANCE * abs(2 * starts[b] - starts[a] - starts[stops[0]]) / max_chars
+                        + ORPHAN * ((b - a == 1) + (len(stops) == 1 and n - b == 1)))
+                if result is None or cost < result[0]:
+                    result = (cost, (b,) + stops)
+        if lines < self.max_lines:  # asked again by longer layouts ending at the same word
+            self.memo[a, lines] = result
+        return result
+
+
 # ---------------------------------------------------------------------------------------------- cues
 
 CUE_COST = 3.0  # each cue: prefer fewer, fuller cues
@@ -355,7 +410,11 @@ LONE = 3.0  # a cue of one word, cut from the words around it
 
 def _sanitise(words: list[CaptionWord], piece: int) -> list[CaptionWord]:
     """Words without inner whitespace (so one word is one shown token) or emptiness; a word longer than
-    ``piece`` characters (a URL) is cut into pieces that share its time."""
+    ``piece`` characters, a line (a URL), is cut into pieces that share its time.
+
+    >>> [w.text for w in _sanitise([CaptionWord(0, "a" * 32, 0.0, 1.0, "A"), CaptionWord(1, "b" * 50, 1, 2, "A")], 42)]
+    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', 'bbbbbbbb']
+    """
     out: list[CaptionWord] = []
     for w in words:
         text = "\u00a0".join(w.text.split())
@@ -364,11 +423,38 @@ def _sanitise(words: list[CaptionWord], piece: int) -> list[CaptionWord]:
         if len(text) <= piece:
             out.append(w if text == w.text else CaptionWord(w.token, text, w.start, w.end, w.speaker, w.paragraph))
             continue
-        parts = [text[k:k + piece] for k in range(0, len(text), piece)]
-        step = (w.end - w.start) / len(parts)
-        for k, part in enumerate(parts):
-            out.append(CaptionWord(w.token, part, w.start + k * step, w.start + (k + 1) * step, w.speaker,
-                                   w.paragraph))
+        out += _cut(CaptionWord(w.token, text, w.start, w.end, w.speaker, w.paragraph), piece, piece)
+    return out
+
+
+def _cut(w: CaptionWord, first: int, piece: int) -> list[CaptionWord]:
+    """A word cut into a first piece of ``first`` characters and then pieces of ``piece``, sharing its time."""
+    parts = [w.text[:first]] + [w.text[k:k + piece] for k in range(first, len(w.text), piece)]
+    step = (w.end - w.start) / len(parts)
+    return [CaptionWord(w.token, part, w.start + k * step, w.start + (k + 1) * step, w.speaker, w.paragraph)
+            for k, part in enumerate(parts)]
+
+
+def _fit_after_labels(words: list[CaptionWord], style: CaptionStyle) -> list[CaptionWord]:
+    """With one line a cue, the first word after a ``Name:`` label shares the line with it: cut it where it is
+    longer than what the label leaves of the line (elsewhere a word is cut only where it is longer than a line).
+
+    >>> style = CaptionStyle(max_chars=20, max_lines=1, speaker_prefix=True)
+    >>> [w.text for w in _fit_after_labels([CaptionWord(0, "x" * 20, 0.0, 1.0, "Ann")], style)]
+    ['xxxxxxxxxxxxxxx', 'xxxxx']
+    """
+    out: list[CaptionWord] = []
+    previous_speaker = object()
+    for first, stop in _blocks(words, style):  # as make_cues labels them
+        speaker = words[first].speaker
+        head = words[first]
+        room = style.max_chars - len(label_for(speaker, style.max_chars)) - 1 if speaker else style.max_chars
+        if speaker and speaker != previous_speaker and len(head.text) > room:
+            out += _cut(head, room, style.max_chars)
+        else:
+            out.append(head)
+        out += words[first + 1:stop]
+        previous_speaker = speaker
     return out
 
 
@@ -410,6 +496,17 @@ def _cue_end(start: float, last_end: float, chars: int, limit: float, style: Cap
     return min(max(last_end, wanted), latest)
 
 
+def _paragraph_runs(block: list[CaptionWord]) -> list[tuple[int, int]]:
+    """(first, stop) of each run of words from one paragraph: notes are found within a paragraph, as
+    ``align.transcript`` finds them."""
+    runs, first = [], 0
+    for k in range(1, len(block) + 1):
+        if k == len(block) or block[k].paragraph != block[k - 1].paragraph:
+            runs.append((first, k))
+            first = k
+    return runs
+
+
 def _segment(words: list[CaptionWord], first: int, stop: int, label: str | None, limits: list[float],
              style: CaptionStyle) -> list[tuple[int, int, list[str]]]:
     """Cheapest split of words[first:stop] into cues: (first, stop, lines) for each."""
@@ -419,17 +516,17 @@ def _segment(words: list[CaptionWord], first: int, stop: int, label: str | None,
     breaks = [0.0] + [0.0 if block[k].paragraph != block[k - 1].paragraph else break_cost(texts[k - 1], texts[k])
                       for k in range(1, n)] + [0.0]
     sentence = [False] + [breaks[k] == 0.0 for k in range(1, n)] + [True]
-    depth = 0
-    for k in range(1, n):  # a note of several words ("[of the Americas]") is never split
-        depth = max(0, depth + texts[k - 1].count("[") - texts[k - 1].count("]"))
-        if depth:
-            breaks[k] += INSIDE_NOTE
+    for a, b in _paragraph_runs(block):  # a note of several words ("[of the Americas]") is never split
+        for note_first, note_stop in note_spans(texts[a:b])[0]:
+            for k in range(a + note_first + 1, a + note_stop):
+                breaks[k] += INSIDE_NOTE
     for k in range(1, n):  # a note at a paragraph's start stays with the word after it
         if texts[k - 1].startswith("[") and (k == 1 or block[k - 2].paragraph != block[k - 1].paragraph):
             breaks[k] += NEVER
     best = [0.0] + [math.inf] * n
-    choice: list[tuple[int, list[str]]] = [(0, [])] * (n + 1)
+    choice: list[tuple[int, list[str] | tuple[int, ...]]] = [(0, [])] * (n + 1)
     room = style.max_chars * style.max_lines
+    layouts = _Layouts(texts, breaks, sentence, style.max_chars, style.max_lines)
     for j in range(1, n + 1):
         limit = limits[first + j]
         last_end = -math.inf
@@ -446,7 +543,7 @@ def _segment(words: list[CaptionWord], first: int, stop: int, label: str | None,
                 laid = _layout([label] + texts[i:j], [0.0, 6.0] + breaks[i + 1:j],
                                [False, False] + sentence[i + 1:j + 1], style.max_chars, style.max_lines)
             else:
-                laid = _layout(texts[i:j], breaks[i:j], sentence[i:j + 1], style.max_chars, style.max_lines)
+                laid = layouts.lay(i, j)
             if laid is None:
                 continue
             start = block[i].start
@@ -467,6 +564,8 @@ def _segment(words: list[CaptionWord], first: int, stop: int, label: str | None,
     j = n
     while j > 0:
         i, lines = choice[j]
+        if isinstance(lines, tuple):  # the stops of the lines
+            lines = [" ".join(texts[a:b]) for a, b in zip((i,) + lines, lines)]
         cues.append((first + i, first + j, lines))
         j = i
     return cues[::-1]
@@ -482,8 +581,9 @@ def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle()) ->
     >>> [(c.lines, c.start, c.end) for c in make_cues(ws, CaptionStyle(speaker_prefix=True))]
     [(['Ann: Hello Bob.'], 0.0, 0.6), (['Bob: Hi Ann.'], 0.6, 1.43)]
     """
-    piece = style.max_chars - (style.max_chars // 2 + 1 if style.speaker_prefix else 0)
-    words = _sanitise(words, piece)
+    words = _sanitise(words, style.max_chars)  # a word is cut only where it is longer than a line
+    if style.speaker_prefix and style.max_lines == 1:
+        words = _fit_after_labels(words, style)
     # the next speech after each word: the earliest start among the next few words (times can cross a little)
     limits = [min((w.start for w in words[k:k + 3]), default=math.inf) for k in range(len(words) + 1)]
     cues: list[Cue] = []

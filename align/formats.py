@@ -38,8 +38,8 @@ from typing import Callable, Iterator
 from xml.etree import ElementTree
 
 from align.errors import TranscriptError, UsageError
-from align.transcript import (Block, Transcript, _is_name, build_transcript, clean_line, decode, plain_blocks,
-                              source_lines, split_label)
+from align.transcript import (MAX_LISTED, NO_WORDS, Block, Transcript, _is_name, build_transcript, clean_line,
+                              decode_lines, plain_blocks, source_lines, split_label)
 
 __all__ = ["FORMATS", "READERS", "detect_format", "parse_text", "parse_bytes", "docx_text", "parse_time",
            "plain", "broadcast", "markdown", "timestamped", "rev", "otter", "vtt", "srt"]
@@ -319,22 +319,25 @@ def _subtitles(text: str, entities: bool) -> list[Block]:
     speaker: str | None = None
     for start, lines in _cues(text):
         cue: list[Block] = []
+        texts: list[list[str]] = []  # each block's pieces, joined once the cue is read (linear in its size)
+        last = 0  # the line the cue's last block ends on
         for number, line in lines:
             for voice, piece in _voices(line, entities):
                 label = voice
                 if label is None and (labelled := split_label(piece, numbers=True)):
                     label, piece = labelled
                 if label is not None and label != speaker:
-                    cue.append(Block(number, piece, label=label, time=start))
+                    cue.append(Block(number, label=label, time=start))
+                    texts.append([piece])
                     speaker = label
-                elif cue and number - (cue[-1].line + cue[-1].text.count("\n")) in (0, 1):
-                    last = cue[-1]
-                    joint = " " if number == last.line + last.text.count("\n") else "\n"
-                    cue[-1] = replace(last, text=last.text + joint + piece)
+                elif cue and number - last in (0, 1):
+                    texts[-1] += [" " if number == last else "\n", piece]
                 else:
                     goes_on = not cue and bool(blocks) and not _SENTENCE_END_RE.search(blocks[-1].text.rstrip())
-                    cue.append(Block(number, piece, time=start, continues=goes_on))
-        blocks += cue
+                    cue.append(Block(number, time=start, continues=goes_on))
+                    texts.append([piece])
+                last = number
+        blocks += [replace(block, text="".join(pieces)) for block, pieces in zip(cue, texts)]
     return blocks
 
 
@@ -409,7 +412,7 @@ def parse_text(text: str, format: str = "auto", keep_speaker_case: bool = False,
     style = detect_format(text, suffix) if format == "auto" else format
     if style not in READERS:
         raise UsageError(f"transcript format {format!r}: choose one of {', '.join(FORMATS)}")
-    return build_transcript(READERS[style](text), keep_speaker_case, style)
+    return build_transcript(READERS[style](text), keep_speaker_case, style, source_lines(text))
 
 
 def parse_bytes(data: bytes, path: Path, keep_speaker_case: bool = False, format: str = "auto") -> Transcript:
@@ -423,20 +426,39 @@ def parse_bytes(data: bytes, path: Path, keep_speaker_case: bool = False, format
         style = detect_format(text)
     else:
         _refuse_documents(data, path)
-        text, encoding = decode(data, path)
+        text, encoding, broken = decode_lines(data, path)
         if encoding == "cp1252":
-            warnings.append(f"{path}: is not UTF-8; read as Windows-1252 (check accented letters and quotes "
-                            "in the captions, or save the transcript as UTF-8)")
+            warnings.append(f"{path}: is not UTF-8 ({_numbered(broken)}); read as Windows-1252 (check accented "
+                            "letters and quotes in the captions, or save the transcript as UTF-8)")
+        elif broken:
+            warnings.append(f"{path}: {_numbered(broken)} {'is' if len(broken) == 1 else 'are'} not UTF-8 like "
+                            "the rest; read as Windows-1252 (check accented letters and quotes there)")
         container, style = None, detect_format(text, path.suffix) if format == "auto" else format
     try:
-        transcript = build_transcript(READERS[style](text), keep_speaker_case, container or style)
-    except TranscriptError:
+        transcript = build_transcript(READERS[style](text), keep_speaker_case, container or style,
+                                      source_lines(text))
+    except TranscriptError as error:
+        if str(error) != NO_WORDS:
+            raise TranscriptError(f"{path}: {error}") from None
         how = f" when read as {format}" if format != "auto" else ""
         raise TranscriptError(f"{path}: has no words to align{how}") from None
     if not transcript.speakers:
         warnings.append(f"{path}: no speaker labels found (read as {style}); the captions will have no voice tags")
-    transcript.warnings = warnings + transcript.warnings
+    transcript.warnings = warnings + [f"{path}: {warning}" for warning in transcript.warnings]
     return transcript
+
+
+def _numbered(lines: list[int]) -> str:
+    """Line numbers for a message: the first few, then a count.
+
+    >>> _numbered([4]), _numbered([2, 9]), _numbered(list(range(1, 10)))
+    ('line 4', 'lines 2 and 9', 'lines 1, 2, 3, 4, 5 and 4 more (9 lines)')
+    """
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    if len(lines) <= MAX_LISTED:
+        return f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]}"
+    return f"lines {', '.join(map(str, lines[:MAX_LISTED]))} and {len(lines) - MAX_LISTED} more ({len(lines)} lines)"
 
 
 _DOCUMENT_MAGIC = {b"%PDF": "a PDF", b"{\\rtf": "an RTF document", b"\xd0\xcf\x11\xe0": "an old Word .doc file"}
@@ -452,12 +474,15 @@ def _refuse_documents(data: bytes, path: Path) -> None:
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_MAX_DOCX_XML = 50_000_000
+_MAX_DOCX_XML = 25_000_000  # a three-hour episode's text is about 200 kB; Word's XML is 10-50 times its text
+_SKIPPED = (_W + "del", _W + "instrText", _W + "delText")
 
 
 def docx_text(data: bytes, path: Path | str = "transcript.docx") -> str:
     """The text of a Word document, one line per paragraph (a line break in a paragraph also ends a line), tabs
-    kept; deleted tracked changes, field codes, headers, footers and comments left out.
+    kept; deleted tracked changes, field codes, headers, footers and comments left out. A document whose XML
+    is over ``_MAX_DOCX_XML`` bytes uncompressed, as declared in the archive or as actually read (a declared
+    size can lie), is refused before it is expanded or parsed.
 
     >>> doc = io.BytesIO()
     >>> with zipfile.ZipFile(doc, "w") as z:
@@ -467,6 +492,8 @@ def docx_text(data: bytes, path: Path | str = "transcript.docx") -> str:
     >>> docx_text(doc.getvalue())
     'Ana: Hi.\\n[00:01:00]'
     """
+    too_large = TranscriptError(f"{path}: the Word document's text is over {_MAX_DOCX_XML // 1_000_000} MB of XML "
+                                "uncompressed, too large to be a transcript; refused")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
@@ -475,41 +502,45 @@ def docx_text(data: bytes, path: Path | str = "transcript.docx") -> str:
                 raise TranscriptError(f"{path}: is {kind}; save the transcript as .docx or plain text (.txt)")
             info = archive.getinfo("word/document.xml")
             if info.file_size > _MAX_DOCX_XML:
-                raise TranscriptError(f"{path}: the Word document is too large to be a transcript")
-            xml = archive.read(info)
+                raise too_large
+            with archive.open(info) as member:
+                xml = member.read(_MAX_DOCX_XML + 1)
+            if len(xml) > _MAX_DOCX_XML:
+                raise too_large
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError,
             RuntimeError) as error:  # RuntimeError: an encrypted member
         raise TranscriptError(f"{path}: is not a readable Word .docx document ({error})") from None
     if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
         raise TranscriptError(f"{path}: the Word document holds a DTD, which a .docx never does; refused")
     try:
-        root = ElementTree.fromstring(xml)
+        return "\n".join(_paragraph_texts(xml))
     except ElementTree.ParseError as error:
         raise TranscriptError(f"{path}: the Word document is damaged ({error})") from None
-    return "\n".join(_paragraph_texts(root))
 
 
-def _paragraph_texts(root: ElementTree.Element) -> list[str]:
-    """Each ``w:p``'s text in document order (a paragraph inside another, as in a text box, is its own)."""
+def _paragraph_texts(xml: bytes) -> list[str]:
+    """Each ``w:p``'s text in document order (a paragraph inside another, as in a text box, is its own, before
+    the rest of the one around it), read as a stream: each element is dropped once read."""
     out: list[str] = []
-    stack: list[tuple[ElementTree.Element, list[str] | None, bool]] = [(root, None, False)]
-    while stack:
-        element, buffer, closing = stack.pop()
-        if closing:
-            out.append("".join(buffer or []))
-            continue
-        if element.tag == _W + "p":
-            buffer = []
-            stack.append((element, buffer, True))
-        elif buffer is not None:
-            if element.tag == _W + "t":
-                buffer.append(element.text or "")
-            elif element.tag == _W + "tab":
-                buffer.append("\t")
-            elif element.tag in (_W + "br", _W + "cr"):
-                buffer.append("\n")
-        if element.tag in (_W + "del", _W + "instrText", _W + "delText"):
-            continue
-        for child in reversed(list(element)):
-            stack.append((child, buffer, False))
+    open_paragraphs: list[list[str]] = []  # innermost last
+    skipping = 0  # inside deleted text or a field code
+    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+        tag = element.tag
+        if tag in _SKIPPED:
+            skipping += 1 if event == "start" else -1
+        elif skipping:
+            pass
+        elif event == "start":
+            if tag == _W + "p":
+                open_paragraphs.append([])
+            elif open_paragraphs and tag == _W + "tab":
+                open_paragraphs[-1].append("\t")
+            elif open_paragraphs and tag in (_W + "br", _W + "cr"):
+                open_paragraphs[-1].append("\n")
+        elif tag == _W + "p":
+            out.append("".join(open_paragraphs.pop()))
+        elif tag == _W + "t" and open_paragraphs:
+            open_paragraphs[-1].append(element.text or "")
+        if event == "end":
+            element.clear()
     return out

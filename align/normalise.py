@@ -67,14 +67,19 @@ def _ordinal(words: list[str]) -> list[str]:
 
 
 def _digits_words(digits: str) -> list[str]:
-    """Words for a run of digits as a person would most likely say it."""
-    n = int(digits)
+    """Words for a run of digits as a person would most likely say it: digit by digit from a trillion up (as
+    a long number is read out), never converted to an integer (a run of thousands of digits is text too).
+
+    >>> _digits_words("007"), _digits_words("1" * 13) == ["one"] * 13, len(_digits_words("9" * 5000))
+    (['oh', 'oh', 'seven'], True, 5000)
+    """
     if len(digits) > 1 and digits.startswith("0"):
         return [_ONES[int(d)] if d != "0" else "oh" for d in digits]
+    if len(digits) > 12:
+        return [_ONES[int(d)] for d in digits]
+    n = int(digits)
     if 1100 <= n <= 1999 or 2010 <= n <= 2099:
         return _year_words(n)
-    if n >= 10**12:
-        return [_ONES[int(d)] for d in digits]
     return number_words(n)
 
 

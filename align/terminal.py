@@ -1,7 +1,7 @@
 """What the command line shows on stderr: lines made safe for any terminal, and a progress line.
 
 Text that reaches stderr comes from the user's files (speaker names, transcript words, file names), so it is
-made printable first: control characters (a terminal escape sequence sets the window title or clears the
+made printable first: control characters, tab and line breaks included (a terminal escape sequence sets the window title or clears the
 screen) and bidirectional overrides become ``?``, file names that are not valid UTF-8 show their bytes as
 ``\\xNN``, and what the stream's encoding cannot hold is escaped. Writing never raises: with stderr closed, full
 or a broken pipe, the line is lost, not the run (its captions are already written, or its exit status says
@@ -19,8 +19,9 @@ import time
 
 __all__ = ["printable", "say", "ProgressLine", "ensure_standard_streams"]
 
-# C0 and C1 controls but tab, DEL, and the bidirectional embeddings, overrides and isolates
-_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls (ESC starts a terminal's escape sequences), DEL, and the bidirectional embeddings, overrides
+# and isolates, which reorder the text after them on a terminal
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str, encoding: str = "utf-8") -> str:

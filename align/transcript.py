@@ -1,8 +1,12 @@
 """Read an edited, speaker-labelled transcript into turns, paragraphs and tokens.
 
 A token is one whitespace-separated piece of the text as written (``"U.S.",``), so that every word of the
-file can be accounted for. Text inside square brackets (``[laughs]``, ``[Covid-19]``) is an editorial note:
-it is kept for the captions but never matched against speech.
+file can be accounted for. Text inside square brackets (``[laughs]``, ``[Covid-19 pandemic]``) is an editorial
+note: it is kept for the captions but never matched against speech. A ``[`` that no ``]`` closes within its
+paragraph (a typo) opens no note, so it never hides the speech after it; it and a stray ``]`` are named, with
+their line and column, in ``Transcript.warnings`` (see ``note_spans``). Control characters are removed and
+bidirectional overrides closed word by word (``safe_text``), so no word or name can drive a terminal or
+reverse the captions after it.
 
 This module holds the data model, the plain style (``Name:`` labels at line starts) and the reading of files;
 the other styles (Otter, Rev, WebVTT, SRT, Word, Markdown, ...) are in ``align.formats``.
@@ -23,9 +27,16 @@ from typing import Iterable
 from align.errors import TranscriptError
 
 __all__ = ["Token", "Paragraph", "Turn", "Transcript", "Block", "build_transcript", "parse_transcript",
-           "read_transcript", "transcript_from_bytes", "display_name", "split_label", "decode_text"]
+           "read_transcript", "transcript_from_bytes", "display_name", "split_label", "decode_text", "decode_lines",
+           "note_spans", "strip_controls", "close_bidi", "safe_text", "check_size_for_audio"]
 
 MAX_TRANSCRIPT_BYTES = 20_000_000  # a three-hour episode's transcript is about 200 kB
+NO_WORDS = "the transcript has no words to align"
+MAX_TOKENS = 1_000_000  # a three-hour episode has about 30,000 words; this bounds the memory a transcript takes
+MAX_NOTE_TOKENS = 30  # a note longer than this is more likely an unclosed "[" than a note
+MAX_LISTED = 5  # problems named one by one in a warning; the rest are counted
+WORDS_PER_SECOND = 10.0  # over twice the fastest sustained speech (an auctioneer: about 4-6 words a second)
+PAGE_TEXT_WORDS = 5000  # the web page, show notes and comments pasted around a transcript
 
 
 @dataclass(frozen=True)
@@ -104,8 +115,14 @@ class Block:
     time: float | None = None
 
 
-def build_transcript(blocks: Iterable[Block], keep_speaker_case: bool = False, format: str = "plain") -> Transcript:
+def build_transcript(blocks: Iterable[Block], keep_speaker_case: bool = False, format: str = "plain",
+                     source: list[str] | None = None) -> Transcript:
     """Turns, paragraphs and tokens from a reader's blocks. Raises TranscriptError if there are no words.
+
+    Control characters and terminal escape sequences are removed from the text and the speaker labels, and a
+    bidirectional embedding, override or isolate left open is closed at the end of its token or name (see
+    ``safe_text``). Notes follow ``note_spans`` within each block; an unbalanced bracket is warned about in
+    ``Transcript.warnings`` with its line and column (in ``source``, the file's lines, where given).
 
     >>> t = build_transcript([Block(1, "page text"), Block(3, "Hi [waves]\\nthere", label="ANA", time=2.0),
     ...                       Block(7, "and more.", continues=True)])
@@ -118,34 +135,220 @@ def build_transcript(blocks: Iterable[Block], keep_speaker_case: bool = False, f
     """
     transcript = Transcript(format=format)
     turn: Turn | None = None
-    in_note = False
+    problems: list[tuple[int, int, str]] = []  # (line, column, bracket)
+    unbalanced = 0
     for block in blocks:
         if block.label is not None or block.new_turn or turn is None:
-            label = block.label.strip() if block.label is not None else None
-            speaker = display_name(label, keep_speaker_case) if label else None
+            label = safe_text(block.label).strip() if block.label is not None else None
+            speaker = close_bidi(display_name(label, keep_speaker_case)) if label else None
             turn = Turn(len(transcript.turns), speaker or None, label or None, block.line, block.time)
             transcript.turns.append(turn)
-            in_note = False
         start = len(transcript.tokens)
         paragraph = len(transcript.paragraphs)
         extend = bool(block.continues and block.label is None and not block.new_turn and transcript.paragraphs
                       and transcript.paragraphs[-1].turn == turn.index)
         if extend:
             paragraph -= 1
-        for offset, line in enumerate(block.text.split("\n")):
-            pieces = line.split()
-            flags, in_note = _note_flags(pieces, in_note)
-            for piece, is_note in zip(pieces, flags):
-                transcript.tokens.append(Token(len(transcript.tokens), piece, block.line + offset, paragraph,
-                                               turn.index, is_note))
+        text = strip_controls(block.text)
+        bidi = _BIDI_RE.search(text) is not None
+        lines = text.split("\n")
+        pieces: list[str] = []
+        offsets: list[int] = []  # the line of the block each piece is on
+        for offset, line in enumerate(lines):
+            words = line.split()
+            pieces += words
+            offsets += [offset] * len(words)
+        spans, unclosed, stray = note_spans(pieces)
+        flags = [False] * len(pieces)
+        for first, stop in spans:
+            flags[first:stop] = [True] * (stop - first)
+        for piece, is_note, offset in zip(pieces, flags, offsets):
+            transcript.tokens.append(Token(len(transcript.tokens), close_bidi(piece) if bidi else piece,
+                                           block.line + offset, paragraph, turn.index, is_note))
+        for k, bracket in sorted([(k, "[") for k in unclosed] + [(k, "]") for k in stray]):
+            unbalanced += 1
+            if len(problems) < MAX_LISTED:
+                line_text = lines[offsets[k]]
+                nth = sum(1 for m in range(k) if offsets[m] == offsets[k])
+                number = block.line + offsets[k]
+                column = _column(line_text, nth, bracket, source[number - 1] if source and number <= len(source)
+                                 else None)
+                problems.append((number, column, bracket))
+        if len(transcript.tokens) > MAX_TOKENS:
+            raise TranscriptError(f"the transcript holds over {MAX_TOKENS:,} words, too many to be the transcript "
+                                  "of an episode (three hours of speech is about 30,000)")
         if extend:
             transcript.paragraphs[-1] = replace(transcript.paragraphs[-1], stop=len(transcript.tokens))
         elif len(transcript.tokens) > start:
             transcript.paragraphs.append(Paragraph(paragraph, transcript.tokens[start].line, turn.index, start,
                                                    len(transcript.tokens), block.time))
     if not any(not tok.is_note for tok in transcript.tokens):
-        raise TranscriptError("the transcript has no words to align")
+        raise TranscriptError(NO_WORDS)
+    transcript.warnings += _bracket_warnings(problems, unbalanced)
     return transcript
+
+
+def note_spans(pieces: list[str], limit: int = MAX_NOTE_TOKENS) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """Where the editorial notes are among a paragraph's pieces: ``(spans, unclosed, stray)``.
+
+    A note opens at a piece holding ``[`` and ends at the piece where its brackets balance again, within
+    ``limit`` pieces of the same paragraph (a line; a subtitle cue). A ``[`` not closed so opens no note: its
+    piece and the pieces after it are words to align (a typo never swallows the rest of a turn), and its index
+    is in ``unclosed``. A piece with ``]`` outside any note is a word, its index in ``stray``. Linear in the
+    number of pieces.
+
+    >>> note_spans("so [laughs] the [Covid-19 pandemic] was [a [nested] note]".split())
+    ([(1, 2), (3, 5), (6, 9)], [], [])
+    >>> note_spans("a [typo and [laughs] more words] then x]".split(), limit=3)
+    ([(3, 4)], [1], [5, 7])
+    """
+    n = len(pieces)
+    if not any("[" in piece or "]" in piece for piece in pieces):
+        return [], [], []
+    depth = [0]  # depth[k]: brackets open before piece k
+    for piece in pieces:
+        depth.append(depth[-1] + (piece.count("[") - piece.count("]") if "[" in piece or "]" in piece else 0))
+    closing = [n + 1] * (n + 1)  # closing[k]: the first j > k with depth[j] <= depth[k]
+    stack: list[int] = []
+    for j in range(n, -1, -1):
+        while stack and depth[stack[-1]] > depth[j]:
+            stack.pop()
+        closing[j] = stack[-1] if stack else n + 1
+        stack.append(j)
+    spans: list[tuple[int, int]] = []
+    unclosed: list[int] = []
+    stray: list[int] = []
+    k = 0
+    while k < n:
+        if "[" in pieces[k]:
+            stop = closing[k]
+            if stop <= n and stop - k <= limit:
+                spans.append((k, stop))
+                k = stop
+                continue
+            unclosed.append(k)
+        elif "]" in pieces[k]:
+            stray.append(k)
+        k += 1
+    return spans, unclosed, stray
+
+
+def _column(line: str, nth: int, bracket: str, source: str | None) -> int:
+    """The 1-based column of ``bracket`` in the ``nth`` piece of a block's line, counted in the file's line
+    ``source`` where the block's line is found in it (a reader removed a label or markup before it)."""
+    match = None
+    for k, match in enumerate(re.finditer(r"\S+", line)):
+        if k == nth:
+            break
+    if match is None:
+        return 1
+    column = match.start() + match.group().find(bracket)
+    if source is not None:
+        source = strip_controls(clean_line(source))
+        shift = source.find(line.strip())
+        if shift >= 0:
+            column += shift - (len(line) - len(line.lstrip()))
+        elif (found := source.find(match.group())) >= 0:
+            column = found + match.group().find(bracket)
+    return column + 1
+
+
+def _bracket_warnings(problems: list[tuple[int, int, str]], total: int) -> list[str]:
+    """One line for each of the first unbalanced brackets, and one counting the rest."""
+    warnings = []
+    for line, column, bracket in problems:
+        if bracket == "[":
+            warnings.append(f"line {line}, column {column}: '[' has no ']' within {MAX_NOTE_TOKENS} words of its "
+                            "paragraph, so it opens no note: the words after it are aligned as speech")
+        else:
+            warnings.append(f"line {line}, column {column}: ']' closes no '[', so it is read as part of a word")
+    if total > len(problems):
+        warnings.append(f"... and {total - len(problems)} more unbalanced brackets")
+    return warnings
+
+
+# Terminal escape sequences (CSI, and OSC ended by BEL or ST), then the C0 and C1 control characters but the
+# whitespace ones that split words (tab, line feed, vertical tab, form feed, carriage return).
+_ESCAPE_RE = re.compile(r"(?:\x1b\[|\x9b)[0-?]{0,32}[ -/]{0,8}[@-~]|\x1b\][^\x07\x1b\n]{0,256}(?:\x07|\x1b\\)")
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_OPENERS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",
+            "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}
+
+
+def strip_controls(text: str) -> str:
+    """Text without terminal escape sequences or control characters (C0, DEL, C1); tab, line feed, vertical
+    tab, form feed and carriage return, which separate words, are kept.
+
+    >>> strip_controls("a\\x00b \\x1b[31mred\\x1b[0m \\x1b]0;title\\x07ok\\x85\\tend\\n")
+    'ab red ok\\tend\\n'
+    """
+    if not _CONTROL_RE.search(text):
+        return text
+    return _CONTROL_RE.sub("", _ESCAPE_RE.sub("", text))
+
+
+def close_bidi(text: str) -> str:
+    """Text whose bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) end within
+    it: one left open is closed at its end (U+202C PDF, U+2069 PDI), a closer that closes nothing is dropped,
+    so a right-to-left override in one word or name never reverses the text after it.
+
+    >>> close_bidi("\\u202eevil") == "\\u202eevil\\u202c", close_bidi("a\\u2069b\\u2067c") == "ab\\u2067c\\u2069"
+    (True, True)
+    """
+    if not _BIDI_RE.search(text):
+        return text
+    out: list[str] = []
+    open_: list[str] = []  # the closers owed, innermost last
+    for ch in text:
+        if ch in _OPENERS:
+            open_.append(_OPENERS[ch])
+        elif ch == "\u202c":  # PDF: closes an embedding or override, never an isolate
+            if not open_ or open_[-1] != ch:
+                continue
+            open_.pop()
+        elif ch == "\u2069":  # PDI: closes its isolate and what is open inside it
+            if ch not in open_:
+                continue
+            while open_.pop() != ch:
+                out.append("\u202c")
+        out.append(ch)
+    return "".join(out + open_[::-1])
+
+
+def safe_text(text: str) -> str:
+    """``close_bidi(strip_controls(text))``: text that cannot drive a terminal or a player's layout.
+
+    >>> safe_text("\\u202eAna\\x1b[2J") == "\\u202eAna\\u202c"
+    True
+    """
+    return close_bidi(strip_controls(text))
+
+
+def check_size_for_audio(transcript: Transcript, seconds: float) -> None:
+    """Raise TranscriptError when the transcript holds more words (tokens, notes included) than ``seconds`` of
+    audio could carry: ``WORDS_PER_SECOND`` a second, over twice the fastest sustained speech, plus
+    ``PAGE_TEXT_WORDS`` of page text around the transcript (show notes, links, comments). A real transcript,
+    page text and all, stays far below it; refusing the rest bounds the work of aligning and captioning.
+
+    >>> t = parse_transcript("A: " + "word " * 6000)
+    >>> check_size_for_audio(t, 100.0)
+    >>> try:
+    ...     check_size_for_audio(t, 50.0)
+    ... except TranscriptError as error:
+    ...     print(error)  # doctest: +NORMALIZE_WHITESPACE
+    the transcript has 6000 words, more than 50 s of audio can hold (at most 5500: 10 a second and 5000 of page
+    text); is it this episode's transcript?
+    """
+    if seconds == float("inf"):
+        return
+    seconds = seconds if seconds > 0 else 0.0  # NaN too
+    limit = int(WORDS_PER_SECOND * seconds) + PAGE_TEXT_WORDS
+    words = len(transcript.tokens)
+    if words > limit:
+        raise TranscriptError(f"the transcript has {words} words, more than {seconds:.0f} s of audio can hold "
+                              f"(at most {limit}: {WORDS_PER_SECOND:g} a second and {PAGE_TEXT_WORDS} of page "
+                              "text); is it this episode's transcript?")
 
 
 # A label: one to five name words, each capitalised (or a particle such as "de"), then a colon.
@@ -207,19 +410,6 @@ def _title(word: str) -> str:
     return "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
 
 
-def _note_flags(pieces: list[str], inside: bool) -> tuple[list[bool], bool]:
-    """Which pieces lie within [brackets]; a bracket may open on one piece and close on a later one."""
-    flags = []
-    for piece in pieces:
-        opens, closes = "[" in piece, "]" in piece
-        flags.append(inside or opens)
-        if opens and not closes:
-            inside = True
-        elif closes:
-            inside = False
-    return flags, inside
-
-
 def source_lines(text: str) -> list[str]:
     """The lines of a transcript (CRLF, CR or LF ends; a byte-order mark dropped), numbered from 1 by position.
 
@@ -261,7 +451,7 @@ def parse_transcript(text: str, keep_speaker_case: bool = False) -> Transcript:
     >>> t.turns[0].speaker is None, [tok.text for tok in t.tokens]
     (True, ['just', 'words,', 'no', 'labels'])
     """
-    return build_transcript(plain_blocks(text), keep_speaker_case)
+    return build_transcript(plain_blocks(text), keep_speaker_case, source=source_lines(text))
 
 
 def read_transcript(path: str | Path, keep_speaker_case: bool = False, format: str = "auto") -> Transcript:
@@ -307,21 +497,36 @@ def decode_text(data: bytes, path: str | Path = "transcript") -> str:
     >>> decode_text("caf\\u00e9".encode("utf-8"))
     'café'
     """
-    return decode(data, path)[0]
+    return decode_lines(data, path)[0]
 
 
 def decode(data: bytes, path: str | Path = "transcript") -> tuple[str, str]:
-    """``(text, encoding)``: UTF-8 (a byte-order mark dropped), UTF-16 (with a byte-order mark, or without one
-    when every other byte is zero), or else Windows-1252. Binary data raises TranscriptError.
+    """``(text, encoding)``: see ``decode_lines``.
 
     >>> decode("caf\\u00e9".encode("cp1252"))
     ('café', 'cp1252')
     >>> decode("hi".encode("utf-16-le"))
     ('hi', 'utf-16')
     """
+    return decode_lines(data, path)[:2]
+
+
+_LINE_END_RE = re.compile(rb"\r\n|\r|\n")
+_BINARY_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # as a binary file has, text seldom
+
+
+def decode_lines(data: bytes, path: str | Path = "transcript") -> tuple[str, str, list[int]]:
+    """``(text, encoding, lines)``: UTF-8 (a byte-order mark dropped), UTF-16 (with a byte-order mark, or without
+    one when every other byte is zero), or else line by line: a line that is valid UTF-8 is read as UTF-8, one
+    that is not as Windows-1252, and ``lines`` numbers those (from 1, as ``source_lines`` does). ``encoding`` is
+    ``cp1252`` when no line needed UTF-8, else ``utf-8`` or ``utf-16``. Binary data raises TranscriptError.
+
+    >>> decode_lines("caf\\u00e9\\nna\\u00efve\\n".encode() + "r\\u00e9sum\\u00e9".encode("cp1252"))
+    ('café\\nnaïve\\nrésumé', 'utf-8', [3])
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return data.decode("utf-16"), "utf-16", []
         except UnicodeDecodeError:
             raise TranscriptError(f"{path}: is not a text transcript (broken UTF-16)") from None
     if data.startswith(b"\xef\xbb\xbf"):
@@ -335,15 +540,33 @@ def decode(data: bytes, path: str | Path = "transcript") -> tuple[str, str]:
             others = head[0::2] if encoding == "utf-16-le" else head[1::2]
             if len(data) % 2 == 0 and zeros.count(0) > 0.4 * len(zeros) and others.count(0) < 0.02 * len(others):
                 try:
-                    return data.decode(encoding), "utf-16"
+                    return data.decode(encoding), "utf-16", []
                 except UnicodeDecodeError:
                     break
         raise TranscriptError(f"{path}: is a binary file, not a text transcript")
     try:
-        text, encoding = data.decode("utf-8"), "utf-8"
+        text, encoding, broken = data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
-        text, encoding = data.decode("cp1252", errors="replace"), "cp1252"
-    control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if control > len(text) // 100 or text.count("\ufffd") > len(text) // 100:
+        text, encoding, broken = _decode_by_line(data)
+    if len(_BINARY_RE.findall(text)) > len(text) // 100 or text.count("\ufffd") > len(text) // 100:
         raise TranscriptError(f"{path}: is not a text transcript (it holds binary data)")
-    return text, encoding
+    return text, encoding, broken
+
+
+def _decode_by_line(data: bytes) -> tuple[str, str, list[int]]:
+    """Each line as UTF-8 where it is valid UTF-8, else as Windows-1252 (one stray byte spoils one line)."""
+    pieces = _LINE_END_RE.split(data)
+    ends = _LINE_END_RE.findall(data)
+    out: list[str] = []
+    broken: list[int] = []
+    utf8 = False
+    for number, line in enumerate(pieces, start=1):
+        try:
+            out.append(line.decode("utf-8"))
+            utf8 = utf8 or not line.isascii()
+        except UnicodeDecodeError:
+            out.append(line.decode("cp1252", errors="replace"))
+            broken.append(number)
+        if number <= len(ends):
+            out.append(ends[number - 1].decode("ascii"))
+    return "".join(out), "utf-8" if utf8 else "cp1252", broken

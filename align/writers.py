@@ -1,6 +1,11 @@
 """Write cues as WebVTT, SRT or Podcasting 2.0 JSON; every output is checked before it is returned, and files
 are replaced atomically.
 
+Caption text is made safe for every format and player: control characters are removed and a bidirectional
+override left open is closed within its word (``align.transcript.safe_text``, as the transcript reader does);
+WebVTT escapes ``&``, ``<`` and ``>``; SRT has no escapes and players render its HTML subset
+(``<i>``, ``<font>``), so there ``<`` and ``>`` become the look-alikes ``‹`` and ``›`` (no tag, no ``-->``).
+
 >>> cue = Cue(1.0, 2.5, "Ann & Bo", ["Fish & <chips>"])
 >>> print(to_vtt([cue]))
 WEBVTT
@@ -11,7 +16,7 @@ WEBVTT
 >>> print(to_srt([cue]))
 1
 00:00:01,000 --> 00:00:02,500
-Ann & Bo: Fish & <chips>
+Ann & Bo: Fish & ‹chips›
 <BLANKLINE>
 """
 from __future__ import annotations
@@ -24,8 +29,9 @@ from pathlib import Path
 
 from align.captions import Cue
 from align.errors import OutputError
+from align.transcript import close_bidi, strip_controls
 
-__all__ = ["FORMATS", "to_vtt", "to_srt", "to_json", "to_json_cues", "write_atomically", "format_for"]
+__all__ = ["FORMATS", "to_vtt", "to_srt", "to_json", "to_json_cues", "write_atomically", "format_for", "srt_text"]
 
 FORMATS = {".vtt": "vtt", ".srt": "srt", ".json": "json"}
 
@@ -52,12 +58,12 @@ def escape_vtt(text: str) -> str:
 
 
 def voice_name(speaker: str) -> str:
-    """A speaker name that is safe inside ``<v ...>``: no ``&``, ``<`` or ``>``.
+    """A speaker name that is safe inside ``<v ...>``: no ``&``, ``<`` or ``>``, no control character.
 
-    >>> voice_name("Ann & <Bo>")
+    >>> voice_name("Ann & <Bo>\\x1b[2J")
     'Ann and Bo'
     """
-    return " ".join(speaker.replace("&", " and ").replace("<", " ").replace(">", " ").split())
+    return _single_line(speaker.replace("&", " and ").replace("<", " ").replace(">", " "))
 
 
 def _timestamp(t: float, mark: str = ".") -> str:
@@ -69,8 +75,23 @@ def _timestamp(t: float, mark: str = ".") -> str:
 
 
 def _single_line(text: str) -> str:
-    """A cue line can hold no line break (a blank line would end the cue)."""
-    return " ".join(text.split())
+    """A cue line can hold no line break (a blank line would end the cue), nor control characters, nor a
+    bidirectional override that runs past its word (as the transcript reader closes them, word by word).
+
+    >>> _single_line("a\\nb\\x00c \\u202ed e") == "a bc \\u202ed\\u202c e"
+    True
+    """
+    return " ".join(close_bidi(word) for word in strip_controls(text).split())
+
+
+def srt_text(text: str) -> str:
+    """A line safe in SRT: one line, no control character, ``<`` and ``>`` as the look-alikes ``‹`` and ``›``
+    (players render SRT's HTML tags, and SRT has no escapes).
+
+    >>> srt_text("<i>hi</i> <script>x</script> --> 5 > 3")
+    '‹i›hi‹/i› ‹script›x‹/script› --› 5 › 3'
+    """
+    return _single_line(text).replace("<", "\u2039").replace(">", "\u203a")
 
 
 def _words_match(cue: Cue) -> bool:
@@ -88,9 +109,9 @@ def _timed_lines(cue: Cue) -> list[str]:
     previous = start_ms
     out, first = [], True
     for n, words in enumerate(cue.word_lines()):
-        parts = [escape_vtt(cue.label)] if n == 0 and cue.label else []
+        parts = [escape_vtt(_single_line(cue.label))] if n == 0 and cue.label else []
         for word in words:
-            text = escape_vtt(word.text)
+            text = escape_vtt(_single_line(word.text))
             if not first:
                 at = min(max(round(word.start * 1000), previous + 1), end_ms - 1)
                 at = max(at, previous)  # a cue too short for one millisecond a word: equal, never decreasing
@@ -171,24 +192,24 @@ def _check_vtt(content: str, cues: list[Cue]) -> None:
 def to_srt(cues: list[Cue]) -> str:
     """SRT text; the speaker's name is shown as ``Name:`` at each change of speaker. Make the cues with
     ``CaptionStyle(speaker_prefix=True)`` so the name counts in the line length; cues made without it get
-    the name added here.
+    the name added here. Text goes through ``srt_text``: no markup, no ``-->``.
 
-    >>> print(to_srt([Cue(0, 1, "Ann", ["Ann: Hi"], label="Ann:"), Cue(1, 2, "Ann", ["a --> b"])]))
+    >>> print(to_srt([Cue(0, 1, "Ann", ["Ann: Hi"], label="Ann:"), Cue(1, 2, "Ann", ["a --> <i>b</i>"])]))
     1
     00:00:00,000 --> 00:00:01,000
     Ann: Hi
     <BLANKLINE>
     2
     00:00:01,000 --> 00:00:02,000
-    a -> b
+    a --› ‹i›b‹/i›
     <BLANKLINE>
     """
     blocks = []
     previous_speaker = None
     for number, cue in enumerate(cues, start=1):
-        lines = [re.sub(r"--+>", "->", _single_line(line)) for line in cue.lines]
+        lines = [srt_text(line) for line in cue.lines]
         if cue.speaker and cue.speaker != previous_speaker and not cue.label:
-            lines[0] = f"{_single_line(cue.speaker)}: {lines[0]}"
+            lines[0] = f"{srt_text(cue.speaker)}: {lines[0]}"
         previous_speaker = cue.speaker
         blocks.append(f"{number}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n"
                       + "\n".join(lines) + "\n")
@@ -231,10 +252,11 @@ def to_json(alignment) -> str:
         if timing.start is None:
             continue
         token = transcript.tokens[timing.token]
-        segment = {"startTime": timing.start, "endTime": max(timing.start, timing.end), "body": token.text}
+        segment = {"startTime": timing.start, "endTime": max(timing.start, timing.end),
+                   "body": _single_line(token.text)}
         speaker = transcript.speaker_of(token)
         if speaker:
-            segment = {"speaker": speaker, **segment}
+            segment = {"speaker": _single_line(speaker), **segment}
         segments.append(segment)
     return _json_document(segments)
 
@@ -248,7 +270,7 @@ def to_json_cues(cues: list[Cue]) -> str:
     segments = []
     for cue in cues:
         segment = {"startTime": cue.start, "endTime": cue.end, "body": _single_line(cue.body)}
-        segments.append({"speaker": cue.speaker, **segment} if cue.speaker else segment)
+        segments.append({"speaker": _single_line(cue.speaker), **segment} if cue.speaker else segment)
     _check_times([(s["startTime"], s["endTime"]) for s in segments], "JSON")
     return _json_document(segments)
 
