@@ -352,6 +352,8 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
     aligner.align(0, len(t_units), 0, len(r_units))
     _unpair_guesses_at_long_gaps(aligner.pairs, aligner.t, aligner.r)
     _unpair_displaced_islands(aligner.pairs)
+    _keep_paragraphs_whole(aligner.pairs, aligner.t, aligner.r,
+                           [transcript.tokens[u.owner].paragraph for u in t_units])
 
     # per token: the recognised units its units were paired with (exactly or as a mishearing)
     matched: dict[int, list[int]] = {}
@@ -453,6 +455,68 @@ def _unpair_displaced_islands(pairs: dict[int, int]) -> None:
         if _opposite_leftovers(lead, trail):
             for t in order[k:j + 1]:
                 del pairs[t]
+
+
+MAX_PULLED = 8  # units at most moved across a gap to rejoin their paragraph (an echo of a few words)
+
+
+def _keep_paragraphs_whole(pairs: dict[int, int], t_texts: list[str], r_texts: list[str],
+                           paragraph: list[int]) -> None:
+    """Move the last (or first) words of a paragraph back to their paragraph's side of a long stretch of speech
+    the text lacks, where they were heard there too, word for word. A paragraph cut from the text whose speech
+    ends by saying again the last words before it (a speaker coming back to a point) offers those words a
+    second place, run on into the next paragraph; taken there they would jump across the cut speech. Adjacent
+    text in one paragraph is adjacent speech: the stretch the text lacks falls at the paragraph's boundary.
+
+    >>> heard = ["the", "meeting", "cut", "speech", "of", "many", "more", "units", "the", "meeting", "next"]
+    >>> pairs = {0: 0, 1: 9, 2: 10}   # "meeting" paired with its echo at the end of the cut speech
+    >>> _keep_paragraphs_whole(pairs, ["the", "meeting", "next"], heard, [0, 0, 1]); pairs
+    {0: 0, 1: 1, 2: 10}
+    >>> heard = ["end", "next", "words", "cut", "speech", "of", "many", "units", "next", "words", "go"]
+    >>> pairs = {0: 0, 1: 1, 2: 2, 3: 10}   # a paragraph's first words paired with a saying before the cut
+    >>> _keep_paragraphs_whole(pairs, ["end", "next", "words", "go"], heard, [0, 1, 1, 1]); pairs
+    {0: 0, 1: 8, 2: 9, 3: 10}
+    >>> heard = ["to", "the", "maliverian", "doctrine", "cut", "speech", "of", "many", "more", "units",
+    ...          "malefarian", "doctrine", "and"]   # with a word between misheard both times, left unpaired
+    >>> pairs = {0: 0, 1: 1, 3: 11, 4: 12}
+    >>> _keep_paragraphs_whole(pairs, ["to", "the", "bolivarian", "doctrine", "and"], heard, [0, 0, 0, 0, 1])
+    >>> pairs
+    {0: 0, 1: 1, 3: 3, 4: 12}
+    """
+    taken = {r if r >= 0 else -r - 1 for r in pairs.values()}
+    order = sorted(pairs)
+    for a, b in zip(order, order[1:]):
+        ra, rb = pairs[a], pairs[b]
+        between = b - a - 1  # text units left unpaired between them: each takes a recognised unit where it moves
+        if ra < 0 or rb < 0 or rb - ra - 1 - between < LONG_GAP_UNITS or paragraph[a] != paragraph[b]:
+            continue
+        # forward: b.. to the end of a's paragraph, paired in a row after the gap, heard right after a too
+        run = list(range(b, min(len(paragraph), b + MAX_PULLED + 1)))
+        run = run[:next((n for n, t in enumerate(run) if paragraph[t] != paragraph[a]), len(run))]
+        if run and (run[-1] + 1 == len(paragraph) or paragraph[run[-1] + 1] != paragraph[a]) and \
+                _moves(pairs, taken, t_texts, r_texts, run, ra + 1 + between):
+            continue
+        # backward: ..a from the start of b's paragraph, paired in a row before the gap, heard right before b too
+        run = list(range(max(0, a - MAX_PULLED), a + 1))
+        run = run[next((n for n, t in reversed(list(enumerate(run))) if paragraph[t] != paragraph[b]), -1) + 1:]
+        if run and (run[0] == 0 or paragraph[run[0] - 1] != paragraph[b]):
+            _moves(pairs, taken, t_texts, r_texts, run, rb - between - len(run))
+
+
+def _moves(pairs: dict[int, int], taken: set[int], t_texts: list[str], r_texts: list[str], run: list[int],
+           first: int) -> bool:
+    """Pair the units ``run`` with the recognised units from ``first`` on, where each of those is the same word
+    and no unit took it; the run's units must be paired now, in a row, each exactly. Returns whether they moved."""
+    if first < 0 or any(pairs.get(t, -1) < 0 or pairs[t] != pairs[run[0]] + n for n, t in enumerate(run)):
+        return False
+    targets = range(first, first + len(run))
+    if targets[-1] >= len(r_texts) or any(r in taken or r_texts[r] != t_texts[t] for r, t in zip(targets, run)):
+        return False
+    for r, t in zip(targets, run):
+        taken.discard(pairs[t])
+        pairs[t] = r
+        taken.add(r)
+    return True
 
 
 def _runs(order: list[int], heard: list[int], member: list[bool]) -> list[tuple[int, int]]:

@@ -39,7 +39,7 @@ class CaptionStyle:
     max_chars: int = 42
     max_lines: int = 2
     max_duration: float = 7.0
-    min_duration: float = 0.83
+    min_duration: float = 0.834  # five sixths of a second (20 frames at 24 fps), in whole milliseconds
     max_cps: float = 20.0
     min_gap: float = 0.08  # about two frames between cues that do not touch
     pause: float = 1.5  # a longer silence always ends a cue
@@ -579,7 +579,7 @@ def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle()) ->
     >>> ws = [CaptionWord(k, t, k * 0.3, k * 0.3 + 0.25, s) for k, (t, s) in enumerate(
     ...       [("Hello", "Ann"), ("Bob.", "Ann"), ("Hi", "Bob"), ("Ann.", "Bob")])]
     >>> [(c.lines, c.start, c.end) for c in make_cues(ws, CaptionStyle(speaker_prefix=True))]
-    [(['Ann: Hello Bob.'], 0.0, 0.6), (['Bob: Hi Ann.'], 0.6, 1.43)]
+    [(['Ann: Hello Bob.'], 0.0, 0.6), (['Bob: Hi Ann.'], 0.6, 1.434)]
     """
     words = _sanitise(words, style.max_chars)  # a word is cut only where it is longer than a line
     if style.speaker_prefix and style.max_lines == 1:
@@ -639,5 +639,28 @@ def _settle(cues: list[Cue], style: CaptionStyle) -> None:
     for cue, after in zip(cues, cues[1:]):
         if 0 < after.start - cue.end < gap_ms:
             cue.end = after.start if after.start - cue.start <= max_ms else after.start - gap_ms
+    _lengthen_short(cues, min(max_ms, math.ceil(style.min_duration * 1000 - 1e-6)), gap_ms, max_ms)
     for cue in cues:
         cue.start, cue.end = cue.start / 1000, cue.end / 1000
+
+
+def _lengthen_short(cues: list[Cue], min_ms: int, gap_ms: int, max_ms: int) -> None:
+    """Hold each cue shorter than ``min_ms`` (milliseconds, as ``_settle`` holds them) into the silence after it:
+    up to touching the next cue (or the next cue's speech, where word times cross), or to ``gap_ms`` before it,
+    never past ``max_ms`` in all.
+
+    >>> a, b, c = Cue(0, 500, "A", ["Yes."]), Cue(700, 900, "B", ["No,"]), Cue(2000, 3000, "B", ["not at all."])
+    >>> _lengthen_short([a, b, c], 834, 80, 7000); a.end, b.end
+    (700, 1534)
+    """
+    for k, cue in enumerate(cues):
+        wanted = cue.start + min_ms
+        if cue.end >= wanted:
+            continue
+        if k + 1 == len(cues):
+            cue.end = wanted
+            continue
+        following = cues[k + 1]
+        after = min([following.start] + [round(w.start * 1000) for w in following.words])
+        touch = wanted >= after - gap_ms and after == following.start and after - cue.start <= max_ms
+        cue.end = max(cue.end, after if touch else min(wanted, after - gap_ms))

@@ -13,15 +13,16 @@ import numpy as np
 
 from align.acoustic import AcousticAligner
 from align.aligner import Alignment, RecognisedWord, align_words
-from align.audio import _check_readable as check_readable, file_digest, load_audio
+from align.audio import SAMPLE_RATE, _check_readable as check_readable, container_seconds, file_digest, load_audio
 from align.captions import CaptionStyle, Cue, caption_words, make_cues
 from align.errors import AudioError, MismatchError
 from align.cache import WindowMemo
+from align.confidence import evidence, on_time_probability
 from align.recognition import Progress, RecognitionOptions, cache_dir, cached_recognise, recognise
 from align.refine import refine_times
 from align.report import build_report
 from align.speech_model import check_compute_type, check_device, check_language, load_model, resolve_model
-from align.transcript import Transcript, read_transcript
+from align.transcript import Transcript, check_size_for_audio, read_transcript
 
 __all__ = ["Options", "Result", "align_episode"]
 
@@ -48,6 +49,7 @@ class Result:
     cues: list[Cue]
     report: dict
     from_cache: bool = False
+    evidence: np.ndarray | None = None  # align.confidence.FEATURES per transcript token (NaN: not a spoken word)
 
 
 def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Transcript,
@@ -61,6 +63,9 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     if not isinstance(transcript, Transcript):
         transcript = read_transcript(transcript, options.keep_speaker_case, options.transcript_format)
     episode = _Episode(audio, options, progress)
+    seconds = episode.seconds()
+    if seconds is not None:  # a transcript far larger than the audio is refused before any work on it
+        check_size_for_audio(transcript, seconds)
     from_cache = False
     if words is None:
         words, from_cache = episode.recognise()
@@ -76,16 +81,30 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
         raise MismatchError(f"only {found:.0%} of the transcript's words were found in the audio: is it the "
                             "transcript of this episode? (--force writes the captions anyway)")
     refinement = None
+    aligned = alignment
+    how = ["unrefined" if t.start is not None and t.status != "note" else "" for t in alignment.timings]
     if options.refine:
         timings, refinement = refine_times(alignment, episode.samples, episode.language, progress, episode.memo,
                                            workers=options.threads or min(8, os.cpu_count() or 1))
         alignment = replace(alignment, timings=timings)
+        how = refinement.how or how
+    rows = evidence(aligned.timings, alignment.timings, how, [t.text for t in transcript.tokens],
+                    [(u.start, u.end) for u in alignment.unscripted],
+                    [(alignment.words[k].start, alignment.words[k].end) for k in alignment.unclaimed])
+    alignment = with_confidence(alignment, on_time_probability(rows))
     report = build_report(alignment)
     if refinement is not None:
-        report["refinement"] = asdict(refinement)
+        report["refinement"] = {k: v for k, v in asdict(refinement).items() if k != "how"}
     episode.memo.save()
     cues = make_cues(caption_words(alignment), options.style)
-    return Result(transcript, alignment, cues, report, from_cache)
+    return Result(transcript, alignment, cues, report, from_cache, rows)
+
+
+def with_confidence(alignment: Alignment, on_time: np.ndarray) -> Alignment:
+    """The alignment with each spoken word's confidence set to its probability of being on time."""
+    timings = [t if np.isnan(p) else replace(t, confidence=round(float(p), 3))
+               for t, p in zip(alignment.timings, on_time)]
+    return replace(alignment, timings=timings)
 
 
 class _Episode:
@@ -110,6 +129,12 @@ class _Episode:
             self.digest = file_digest(path)
         # results of per-window forced alignments, kept beside the recognition cache
         self.memo = WindowMemo(cache_dir() / f"windows-{self.digest}.json" if options.cache and self.digest else None)
+
+    def seconds(self) -> float | None:
+        """The audio's duration: of the samples, or as the file's container states it (None when unknown)."""
+        if self._samples is not None:
+            return len(self._samples) / SAMPLE_RATE
+        return container_seconds(self.audio)
 
     @property
     def name(self) -> str:

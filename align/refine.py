@@ -28,7 +28,7 @@ import bisect
 import re
 import unicodedata
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -63,6 +63,11 @@ class RefineStats:
     said_twice: int = 0  # words moved onto a second saying, after a false start the text does not have
     spread: int = 0  # runs of unplaced words, heard unsure, laid out between the placed words either side
     note: str = ""
+    # per transcript token, where its final time came from (evidence for align.confidence; not in the report):
+    # "hmm" (placed by PocketSphinx), "said again", "onset", "fitted" (moved between refined neighbours),
+    # "spread" (laid out in an unsure run), "recogniser" (its time less the lateness), "unfit voice" (the same,
+    # in a voice the HMM does not fit), "" (not spoken)
+    how: list[str] = field(default_factory=list, repr=False)
 
 
 def available(language: str | None) -> bool:
@@ -367,18 +372,38 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     _settle_all(groups, window, aligned_here, timings, refined, stats, speaker_of, None, settled, given_up)
     _drop_crossed(timings, alignment.timings, refined)
     stats.words_moved = len(refined)
-    stats.said_twice = _take_later_sayings(timings, spoken, refined, speaker_of, said_again)
+    before = list(timings)
+    stats.said_twice = _take_later_sayings(timings, spoken, refined, speaker_of, said_again,
+                                           [(u.start, u.end) for u in alignment.unscripted])
+    said_twice = {k for k in spoken if timings[k] != before[k]}
     stats.lateness = _lateness(alignment.timings, timings, refined)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness
         if k not in refined and t.start is not None and t.status in ("matched", "misheard", "forced"):
             start = round(max(0.0, t.start - stats.lateness), 3)
             timings[k] = replace(t, start=start, end=max(start, round(t.end - stats.lateness, 3)))
+    how = ["said again" if k in said_twice else "hmm" if k in refined else "recogniser" if k in position else ""
+           for k in range(len(timings))]
+
+    def note_moved(before: list, label: str) -> None:
+        for k in spoken:
+            if timings[k] != before[k]:
+                how[k] = label
+
     unfit = {k for k in spoken if speaker_of([k]) in given_up}
     if unfit:
+        for k in unfit:
+            how[k] = "unfit voice"
+        before = list(timings)
         stats.onsets = _start_at_onsets(timings, spoken, unfit, onset)
+        note_moved(before, "onset")
+    before = list(timings)
     _fit_between_refined(timings, refined)
+    note_moved(before, "fitted")
+    before = list(timings)
     stats.spread = _spread_unsure_runs(timings, refined | unfit, [tokens[t.token].text for t in timings],
                                        [(u.start, u.end) for u in alignment.unscripted])
+    note_moved(before, "spread")
+    stats.how = how
     if progress:
         progress("refining word times", steps, steps)
     return timings, stats
@@ -608,10 +633,12 @@ def _take(part: list[int], said: list[tuple[int, list[str]]], found, timings, re
     return settled
 
 
-def _take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of, said_again) -> int:
+def _take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of, said_again,
+                        unscripted: list[tuple[float, float]] = ()) -> int:
     """Move each refined word that is said again in the pause before the next refined word of its speaker
     (``said_again(a, b)``: the later saying's (start, end), or None) onto that later saying: the first was a
-    false start the text does not have. Returns how many moved.
+    false start the text does not have. Returns how many moved. A gap that holds speech the transcript lacks
+    (``unscripted``: a passage cut from the text, which may end with the same words) is no pause.
 
     >>> from align.aligner import WordTiming as W
     >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.9, 2.2), W(2, "matched", 2.25, 2.5)]
@@ -626,6 +653,8 @@ def _take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_o
         if a not in refined or b not in refined or timings[b].start - timings[a].end < repeats_in_sound.MIN_GAP:
             continue
         if speaker_of([a]) != speaker_of([b]):
+            continue
+        if any(lo < timings[b].start and hi > timings[a].end for lo, hi in unscripted):
             continue
         again = said_again(a, b)
         if again is not None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-__all__ = ["build_report", "summary_lines", "low_confidence_stretches", "LOW_CONFIDENCE"]
+from align.confidence import FLAG_BELOW
+from align.terminal import printable
 
-LOW_CONFIDENCE = 0.35
+__all__ = ["build_report", "summary_lines", "low_confidence_stretches", "worst_first", "LOW_CONFIDENCE"]
+
+LOW_CONFIDENCE = FLAG_BELOW  # a word less likely than this to start within 250 ms of its saying is worth a listen
 
 
 def build_report(alignment) -> dict:
@@ -23,8 +26,9 @@ def build_report(alignment) -> dict:
     audio where it would have been said (the end of the spoken word before it, 0 at the start), and ``where``:
     ``before`` the first word heard, ``within`` the speech, or ``after`` the last word heard.
     ``not_in_transcript``: stretches of recognised speech that no transcript word claims.
-    ``low_confidence``: every captioned word whose time is uncertain (misheard, placed between its neighbours
-    or weakly found by forced alignment), with its confidence in [0, 1].
+    ``low_confidence``: the words worth a listen: every captioned word whose ``confidence`` (the probability that
+    it starts within 250 ms of where it is said, ``align.confidence``) is under ``LOW_CONFIDENCE``, in stretches
+    (``low_confidence_stretches``), the least sure stretch first.
     """
     transcript = alignment.transcript
     tokens = transcript.tokens
@@ -48,6 +52,7 @@ def build_report(alignment) -> dict:
             if timing.status != "note" and timing.confidence < LOW_CONFIDENCE:
                 low.append({"line": token.line, "text": token.text, "start": timing.start, "end": timing.end,
                             "confidence": timing.confidence, "status": timing.status})
+    low = [entry for stretch in worst_first(low_confidence_stretches(low)) for entry in stretch]
     for passage in reversed(not_in_audio):  # passages after the last word heard
         if passage["where"] == "before" or passage["at"] < last_end:
             break
@@ -95,6 +100,16 @@ def low_confidence_stretches(low: list[dict], pause: float = 0.6) -> list[list[d
     return stretches
 
 
+def worst_first(stretches: list[list[dict]]) -> list[list[dict]]:
+    """Stretches ordered by their least sure word, least sure first (ties in time order).
+
+    >>> w = lambda s, c: {"line": 1, "text": "x", "start": s, "end": s + 0.3, "confidence": c}
+    >>> [s[0]["start"] for s in worst_first([[w(0, 0.5)], [w(5, 0.2), w(5.4, 0.7)], [w(9, 0.5)]])]
+    [5, 0, 9]
+    """
+    return sorted(stretches, key=lambda stretch: min(e["confidence"] for e in stretch))
+
+
 def _clock(seconds: float) -> str:
     m, s = divmod(int(seconds), 60)
     h, m = divmod(m, 60)
@@ -116,7 +131,8 @@ def _n(count: int, noun: str, plural: str | None = None) -> str:
 
 
 def summary_lines(report: dict, limit: int = 5) -> list[str]:
-    """A short human summary of a report, for stderr: counts, then what to check, each with where to find it."""
+    """A short human summary of a report, for stderr: counts, then what to check, each with where to find it.
+    Every line is ``printable``: the words it quotes come from the transcript and the recogniser."""
     c = report["counts"]
     parts = [(c["matched"], "heard as written"), (c["misheard"], "heard differently"),
              (c.get("forced", 0), "found by checking the audio"),
@@ -156,13 +172,12 @@ def summary_lines(report: dict, limit: int = 5) -> list[str]:
 
     low = report["low_confidence"]
     if low:
-        stretches = low_confidence_stretches(low)
-        longest = sorted(sorted(stretches, key=len, reverse=True)[:limit], key=lambda s: s[0]["start"])
-        lines.append(f"low confidence ({_n(len(low), 'word')}, worth a listen)"
-                     + ("; the longest stretches:" if len(stretches) > limit else ":"))
-        for s in longest:
+        stretches = worst_first(low_confidence_stretches(sorted(low, key=lambda e: e["start"])))
+        lines.append(f"worth a listen ({_n(len(low), 'word')} likely over 250 ms off)"
+                     + ("; the least sure first:" if len(stretches) > limit else ":"))
+        for s in stretches[:limit]:
             lines.append(f"  {_clock(s[0]['start'])} line {s[0]['line']}: "
                          f"{_first_words(' '.join(e['text'] for e in s))}")
         if len(stretches) > limit:
             lines.append(f"  ... and {len(stretches) - limit} more (see --report)")
-    return lines
+    return [printable(line) for line in lines]

@@ -27,7 +27,7 @@ import os
 import urllib.parse
 from pathlib import Path
 
-from align.report import LOW_CONFIDENCE, low_confidence_stretches
+from align.report import LOW_CONFIDENCE, low_confidence_stretches, worst_first
 from align.terminal import printable
 
 __all__ = ["review_html", "audio_url", "AUDIO_TYPES"]
@@ -190,7 +190,7 @@ class _Page:
         attrs = f'class="w" data-i="{i}"'
         if timing.confidence < self.low_confidence:
             why = _STATUS_WORDS.get(timing.status, timing.status)
-            title = f"low confidence {timing.confidence:.2f}: {why}"
+            title = f"worth a listen: {timing.confidence:.0%} likely within 250 ms; {why}"
             if timing.status != "interpolated":
                 heard = self.heard(start, end)
                 if heard and timing.status != "matched":
@@ -268,7 +268,7 @@ class _Page:
         for stretch in stretches:
             end = max(e["end"] if e.get("end") is not None else e["start"] for e in stretch)
             text = " ".join(e["text"] for e in stretch)
-            marks.append(self.mark("low", stretch[0]["start"], end, f"{_clock(stretch[0]['start'])} low confidence, "
+            marks.append(self.mark("low", stretch[0]["start"], end, f"{_clock(stretch[0]['start'])} worth a listen, "
                                    f"line {stretch[0]['line']}: {_short(text, 8)}", stretch[0]["id"],
                                    focusable=False))
         return (f'<div id="timeline" class="timeline" data-duration="{_num(self.duration)}" '
@@ -297,14 +297,14 @@ class _Page:
                          f'<q>{_e(_short(span.heard))}</q></li>')
         low_items = ""
         if stretches:
-            longest = sorted(sorted(stretches, key=len, reverse=True)[:limit], key=lambda s: s[0]["start"])
+            least_sure = worst_first(stretches)[:limit]
             n_low = sum(len(s) for s in stretches)
             entries = "".join(
                 f'<li><a href="#{s[0]["id"]}" data-start="{_num(s[0]["start"])}">{_clock(s[0]["start"])}</a> '
                 f'line {s[0]["line"]}: <span class="low">{_e(_short(" ".join(e["text"] for e in s)))}</span></li>'
-                for s in longest)
-            low_items = (f'<li class="low-item">{n_low} words placed with low confidence, worth a listen'
-                         f'{"; the longest stretches" if len(stretches) > limit else ""}:<ul>{entries}</ul></li>')
+                for s in least_sure)
+            low_items = (f'<li class="low-item">{n_low} words worth a listen (likely over 250 ms off)'
+                         f'{"; the least sure first" if len(stretches) > limit else ""}:<ul>{entries}</ul></li>')
         if not items and not low_items:
             return '<p class="ok">Every transcript word was found in the audio, and all the speech is in the ' \
                    'transcript.</p>'
@@ -336,7 +336,7 @@ def review_html(result, audio_path: str | Path, captions_vtt_text: str, *, page_
     track = "data:text/vtt;charset=utf-8;base64," + base64.b64encode(captions_vtt_text.encode("utf-8")).decode("ascii")
     name = printable(title or Path(audio_path).name)
     low = [{"line": page.tokens[t.token].line, "text": page.tokens[t.token].text, "start": t.start, "end": t.end,
-            "id": f"w-{t.token}"} for t in page.alignment.timings
+            "confidence": t.confidence, "id": f"w-{t.token}"} for t in page.alignment.timings
            if t.start is not None and t.status != "note" and t.confidence < low_confidence]
     stretches = low_confidence_stretches(low)
     lang = f' lang="{_e(language)}"' if language else ""
@@ -575,7 +575,7 @@ Your browser cannot play this audio.
 <div id="caption" class="caption" aria-live="off"></div>
 <div class="legend" aria-hidden="true"><span><i class="key" style="background:var(--gone)"></i>not in the audio</span>\
 <span><i class="key" style="background:var(--un)"></i>speech not in the transcript</span>\
-<span><i class="key" style="background:var(--low-mark)"></i>low confidence (under {low})</span>\
+<span><i class="key" style="background:var(--low-mark)"></i>worth a listen (under {low} likely on time)</span>\
 <span><i class="key" style="background:var(--now)"></i>being said</span></div>
 {timeline}
 <div class="scale" aria-hidden="true"><span>0:00</span><span id="scale-end"></span></div>
@@ -586,7 +586,7 @@ Your browser cannot play this audio.
 {problems}
 <h2>Transcript</h2>
 <p class="legend">Click a word to hear it. Text struck through is not in the audio; words underlined with dots were
-placed with low confidence.</p>
+likely to be over 250 ms off: worth a listen.</p>
 <div id="transcript">
 {transcript}
 </div>

@@ -238,13 +238,14 @@ def _check_srt(content: str, expected: int) -> None:
 
 def to_json(alignment) -> str:
     """A Podcasting 2.0 JSON transcript: one segment per spoken transcript word, in transcript order, its
-    ``body`` the word as written.
+    ``body`` the word as written and its ``confidence`` the probability that it starts within 250 ms of where it
+    is said (``align.confidence``; players ignore the field).
 
     >>> from align.aligner import RecognisedWord, align_words
     >>> from align.transcript import parse_transcript
     >>> a = align_words(parse_transcript("ANN: Hi."), [RecognisedWord("hi", 0.5, 0.8)])
     >>> json.loads(to_json(a))["segments"]
-    [{'speaker': 'Ann', 'startTime': 0.5, 'endTime': 0.8, 'body': 'Hi.'}]
+    [{'speaker': 'Ann', 'startTime': 0.5, 'endTime': 0.8, 'body': 'Hi.', 'confidence': 1.0}]
     """
     transcript = alignment.transcript
     segments = []
@@ -254,6 +255,8 @@ def to_json(alignment) -> str:
         token = transcript.tokens[timing.token]
         segment = {"startTime": timing.start, "endTime": max(timing.start, timing.end),
                    "body": _single_line(token.text)}
+        if timing.status != "note":
+            segment["confidence"] = timing.confidence
         speaker = transcript.speaker_of(token)
         if speaker:
             segment = {"speaker": _single_line(speaker), **segment}

@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SHARED = ROOT.parent / "shared" / "bench"
-EPISODES = ["real", "seed-clean", "seed-noisy", "seed-full"]
+EPISODES = ["real", "real-edited", "seed-clean", "seed-noisy", "seed-recut", "seed-full"]
 
 
 def audio_of(episode: Path) -> Path:

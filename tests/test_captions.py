@@ -185,12 +185,12 @@ def test_fast_speech_is_held_into_the_silence_for_reading():
     ws = words_of("Quick words said really fast.", pace=0.12)  # 29 characters in 0.7 s
     (cue,) = make_cues(ws)
     assert cue.end == pytest.approx(ws[-1].end + 0.5)  # held the whole linger, no more
-    assert make_cues(words_of("Quick.", pace=0.12))[0].end == pytest.approx(0.83)  # the minimum duration
+    assert make_cues(words_of("Quick.", pace=0.12))[0].end == pytest.approx(0.834)  # the minimum duration
 
 
 def test_a_cue_is_held_only_as_long_as_reading_needs():
     ws = words_of("Yes, so.", pace=0.4)  # 8 characters: 0.4 s of reading, 0.83 s minimum, speech to 0.72
-    assert make_cues(ws)[0].end == pytest.approx(0.83)
+    assert make_cues(ws)[0].end == pytest.approx(0.834)
 
 
 def test_a_cue_is_never_held_over_the_next_speech():
@@ -212,10 +212,10 @@ def test_a_cue_too_fast_to_read_appears_a_little_before_its_first_word():
     assert cue.start == 4.75 and cue.end == pytest.approx(5.0 + 0.576 + 0.5)  # the whole lead-in, still short
     (cue,) = make_cues(fast, CaptionStyle(lead_in=1.0))
     assert cue.end - cue.start == pytest.approx(29 / 20)  # only as early as reading needs
-    before = words_of("Hello.", "Bob", start=4.0, pace=0.4)  # held to 4.83: the lead-in stops two frames after
+    before = words_of("Hello.", "Bob", start=4.0, pace=0.4)  # held to 4.834: the lead-in stops two frames after
     first, second = make_cues(before + words_of("Quick words said really fast.", "Ann", start=5.0, pace=0.12,
                                                 first=1))
-    assert (first.end, second.start) == (4.83, 4.91)
+    assert (first.end, second.start) == (4.834, 4.914)
     assert make_cues(fast, CaptionStyle(lead_in=0))[0].start == 5.0
     slow = words_of("Slow words.", start=5.0)
     assert make_cues(slow)[0].start == 5.0  # a cue that reads in time starts with its word

@@ -189,3 +189,15 @@ def test_item5_item17_stopping_a_batch_leaves_nothing_running(tmp_path, harbour,
     if signal_name == "SIGINT":
         assert status == 130 and "interrupted" in err
 
+
+
+def test_item9_a_transcript_far_larger_than_the_audio_is_refused_before_any_work(capsys, work):
+    import time
+
+    from align.errors import TranscriptError
+
+    (work / "huge.txt").write_text("HOST: " + "word " * 200_000)  # 200,000 words for 49 s of audio
+    began = time.monotonic()
+    status, err = align(capsys, work / "ep.mp3", work / "huge.txt", "-o", work / "huge.vtt", "--no-cache")
+    assert status == TranscriptError.exit_status and "more than 49 s of audio can hold" in one_clear_line(err)
+    assert time.monotonic() - began < 15 and not (work / "huge.vtt").exists()

@@ -117,8 +117,8 @@ def test_summary_groups_page_text_and_lists_low_confidence_stretches():
     assert "  line 40 (at 1:05): a cut paragraph of many words a cut ..." in lines
     assert "  lines 1-5, before the first word heard: 3 passages (9 words) from 'page text 1'" in lines
     assert "  lines 90-92, after the last word heard: 2 passages (2 words) from 'comments'" in lines
-    assert lines[-3:] == ["low confidence (4 words, worth a listen); the longest stretches:",
-                          "  0:10 line 7: three low words", "  ... and 1 more (see --report)"]
+    assert lines[-3:] == ["worth a listen (4 words likely over 250 ms off); the least sure first:",
+                          "  0:30 line 9: alone", "  ... and 1 more (see --report)"]
 
 
 def test_force_writes_captions_of_a_mismatched_transcript(tmp_path, harbour, capsys):

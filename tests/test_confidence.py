@@ -1,0 +1,56 @@
+"""The confidence stage: evidence per word, the fitted model it feeds, and the worth-a-listen list built on it."""
+import json
+
+import numpy as np
+import pytest
+
+from align.aligner import WordTiming as W
+from align.confidence import FEATURES, FLAG_BELOW, MODEL, Model, evidence, on_time_probability
+from align.report import build_report
+
+
+def test_the_shipped_model_reads_the_evidence_it_was_fitted_on():
+    assert MODEL.features == FEATURES and MODEL.trees and 0.5 <= FLAG_BELOW < 1
+    assert Model.from_json(MODEL.to_json()) == MODEL
+    with pytest.raises(ValueError):
+        Model.from_json(json.dumps({**json.loads(MODEL.to_json()), "features": ["other"]}))
+
+
+def _words(n, pace=0.4):
+    return [W(k, "matched", round(k * pace, 3), round(k * pace + 0.3, 3), 0.95) for k in range(n)]
+
+
+def test_evidence_has_a_row_per_token_and_none_for_words_not_spoken():
+    before = _words(5) + [W(5, "not_in_audio"), W(6, "note")]
+    rows = evidence(before, before, ["hmm"] * 5 + ["", ""], ["a", "word", "or", "two,", "then", "cut", "[laughs]"],
+                    [], [])
+    assert rows.shape == (7, len(FEATURES))
+    assert not np.isnan(rows[:5]).any() and np.isnan(rows[5:]).all()
+    named = dict(zip(FEATURES, rows[4]))
+    assert named["after_punctuation"] == 1 and named["near_text_not_in_audio"] == 0.5
+    assert np.isnan(on_time_probability(rows)[5:]).all()
+
+
+def test_a_word_placed_far_from_its_recognised_time_between_guesses_is_less_sure():
+    before = _words(12)
+    how = ["hmm"] * 12
+    for k in (5, 6, 7):  # a run misheard, that the HMM missed, laid out 1.5 s from where it was heard
+        before[k] = W(k, "misheard", before[k].start, before[k].end, 0.3)
+        how[k] = "spread"
+    after = [W(k, t.status, t.start + 1.5, t.end + 1.5, t.confidence) if how[k] == "spread" else t
+             for k, t in enumerate(before)]
+    texts = "we met at the harbour and then sailed home after the storm".split()
+    p = on_time_probability(evidence(before, after, how, texts, [], []))
+    assert min(p[5:8]) < FLAG_BELOW < min(np.r_[p[:4], p[9:]])
+
+
+def test_the_report_lists_the_least_sure_stretches_first():
+    from align.aligner import Alignment
+    from align.transcript import parse_transcript
+
+    transcript = parse_transcript("A: one two three four five six")
+    timings = [W(0, "matched", 0.0, 0.3, 0.99), W(1, "matched", 0.4, 0.7, 0.6), W(2, "matched", 2.0, 2.3, 0.2),
+               W(3, "matched", 2.4, 2.7, 0.5), W(4, "matched", 5.0, 5.3, 0.99), W(5, "matched", 6.0, 6.3, 0.1)]
+    low = build_report(Alignment(transcript, [], timings))["low_confidence"]
+    assert [e["text"] for e in low] == ["six", "three", "four", "two"]
+    assert all(e["confidence"] < FLAG_BELOW for e in low)
