@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -29,9 +29,10 @@ def _check_positive(name: str, value: float | None) -> None:
 def main(
     audio: Path = typer.Argument(..., help="The episode's audio (mp3, wav, m4a, flac, ogg/opus, or a video)."),
     transcript: Path = typer.Argument(..., help="The edited transcript, with speaker labels."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                          help="Output file; .vtt, .srt or .json picks the format. "
-                                               "Default: the audio's path with .vtt."),
+    output: Optional[List[Path]] = typer.Option(None, "--output", "-o",
+                                                help="Output file; .vtt, .srt or .json picks the format; give it "
+                                                     "again for more formats from the same alignment. "
+                                                     "Default: the audio's path with .vtt."),
     report: Optional[Path] = typer.Option(None, "--report", help="Also write the alignment report (JSON) here."),
     review: Optional[Path] = typer.Option(None, "--review",
                                           help="Also write a review page (HTML) here: the transcript to check by "
@@ -77,6 +78,7 @@ def main(
     from align.outputs import json_document, write_output
     from align.pipeline import Options, align_episode
     from align.speech_model import check_compute_type, check_device, check_language, resolve_model
+    from align.captions import caption_words, make_cues
     from align.writers import format_for, to_json, to_json_cues, to_srt, to_vtt
 
     if style not in STYLES:
@@ -95,15 +97,16 @@ def main(
     check_device(device)
     check_compute_type(compute_type)
     check_language(resolve_model(model), language)
-    output = output or audio.with_suffix(".vtt")
-    named = {"captions": output, "report": report, "review page": review}
+    outputs = list(output or [audio.with_suffix(".vtt")])
+    named = {("captions" if len(outputs) == 1 else f"output {n}"): path for n, path in enumerate(outputs, 1)}
+    named.update({"report": report, "review page": review})
     _check_outputs({role: path for role, path in named.items() if path is not None}, [audio, transcript], force)
-    kind = format_for(output)
-    if word_timestamps and kind != "vtt":
-        raise UsageError(f"--word-timestamps: only for WebVTT output (.vtt), not {output.name}")
-    if json_cues and kind != "json":
-        raise UsageError(f"--json-cues: only for JSON output (.json), not {output.name}")
-    caption_style = replace(caption_style, speaker_prefix=speaker_prefix or kind == "srt")
+    kinds = [format_for(path) for path in outputs]
+    if word_timestamps and "vtt" not in kinds:
+        raise UsageError(f"--word-timestamps: only for WebVTT output (.vtt), not {outputs[0].name}")
+    if json_cues and "json" not in kinds:
+        raise UsageError(f"--json-cues: only for JSON output (.json), not {outputs[0].name}")
+    caption_style = replace(caption_style, speaker_prefix=speaker_prefix or kinds == ["srt"])
     if report is not None and report.suffix.lower() != ".json":
         raise OutputError(f"{report}: the report is JSON; give it a .json name")
     if review is not None and review.suffix.lower() not in (".html", ".htm"):
@@ -120,22 +123,26 @@ def main(
         result = align_episode(audio, transcript, options, progress)
     finally:
         progress.clear()
-    content = {"vtt": lambda: to_vtt(result.cues, word_timestamps=word_timestamps), "srt": lambda: to_srt(result.cues),
-               "json": lambda: to_json_cues(result.cues) if json_cues else to_json(result.alignment)}[kind]()
+    srt_cues = result.cues if caption_style.speaker_prefix else \
+        make_cues(caption_words(result.alignment), replace(caption_style, speaker_prefix=True))  # SRT shows names
+    writers = {"vtt": lambda: to_vtt(result.cues, word_timestamps=word_timestamps), "srt": lambda: to_srt(srt_cues),
+               "json": lambda: to_json_cues(result.cues) if json_cues else to_json(result.alignment)}
+    contents = [writers[kind]() for kind in kinds]  # every file made before any is written
     if report is not None:
         write_output(report, json_document(result.report))
     if review is not None:
         from align.review import review_html
 
-        write_output(review, review_html(result, audio, content if kind == "vtt" and not word_timestamps else to_vtt(result.cues),
-                                             page_path=review, embed_audio=review_embed, language=language))
-    write_output(output, content)
+        write_output(review, review_html(result, audio, to_vtt(result.cues), page_path=review,
+                                         embed_audio=review_embed, language=language))
+    for path, content in zip(outputs, contents):
+        write_output(path, content)
     if not quiet:
         for warning in result.transcript.warnings:
             say(f"align: warning: {warning}")
         for line in summary_lines(result.report):
             say(line)
-        say(f"wrote {output}" + (f" and the review page {review}" if review is not None else ""))
+        say(f"wrote {', '.join(map(str, outputs))}" + (f" and the review page {review}" if review is not None else ""))
 
 
 def _check_language(language: str) -> None:

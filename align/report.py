@@ -5,7 +5,7 @@
 >>> t = parse_transcript("A: hello there\\n\\nA: this paragraph was cut from the audio entirely")
 >>> r = build_report(align_words(t, [RecognisedWord("hello", 0.0, 0.4), RecognisedWord("there", 0.5, 0.9)]))
 >>> r["not_in_audio"], r["counts"]["captioned"]
-([{'line': 3, 'text': 'this paragraph was cut from the audio entirely', 'at': 0.9, 'where': 'after'}], 2)
+([{'line': 3, 'text': 'this paragraph was cut from the audio entirely', 'at': 0.9, 'where': 'after', 'ref': '3:1'}], 2)
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def build_report(alignment) -> dict:
     """
     transcript = alignment.transcript
     tokens = transcript.tokens
+    refs = transcript.refs()
     not_in_audio: list[dict] = []
     low: list[dict] = []
     last_end = 0.0
@@ -44,14 +45,14 @@ def build_report(alignment) -> dict:
                 not_in_audio[-1]["text"] += " " + token.text
             else:
                 not_in_audio.append({"line": token.line, "text": token.text, "at": last_end,
-                                     "where": "within" if spoken_seen else "before"})
+                                     "where": "within" if spoken_seen else "before", "ref": refs[token.index]})
             last_index = token.index
         elif timing.start is not None:
             spoken_seen = True
             last_end = timing.end if timing.end is not None else timing.start
             if timing.status != "note" and timing.confidence < LOW_CONFIDENCE:
                 low.append({"line": token.line, "text": token.text, "start": timing.start, "end": timing.end,
-                            "confidence": timing.confidence, "status": timing.status})
+                            "confidence": timing.confidence, "status": timing.status, "ref": refs[token.index]})
     low = [entry for stretch in worst_first(low_confidence_stretches(low)) for entry in stretch]
     for passage in reversed(not_in_audio):  # passages after the last word heard
         if passage["where"] == "before" or passage["at"] < last_end:

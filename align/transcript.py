@@ -99,6 +99,23 @@ class Transcript:
     def speaker_of(self, token: Token) -> str | None:
         return self.turns[token.turn].speaker
 
+    def refs(self) -> list[str | None]:
+        """Per token, a reference that survives edits elsewhere in the file: ``"LINE:N"``, its 1-based line and its
+        1-based place among that line's words (after the speaker label; notes not counted); None for a note.
+
+        >>> parse_transcript("ANA: Hi [laughs] there.\\nBOB: Yes.").refs()
+        ['1:1', None, '1:2', '2:1']
+        """
+        counts: dict[int, int] = {}
+        refs: list[str | None] = []
+        for token in self.tokens:
+            if token.is_note:
+                refs.append(None)
+                continue
+            counts[token.line] = counts.get(token.line, 0) + 1
+            refs.append(f"{token.line}:{counts[token.line]}")
+        return refs
+
 
 @dataclass(frozen=True)
 class Block:

@@ -239,15 +239,16 @@ def _check_srt(content: str, expected: int) -> None:
 def to_json(alignment) -> str:
     """A Podcasting 2.0 JSON transcript: one segment per spoken transcript word, in transcript order, its
     ``body`` the word as written and its ``confidence`` the probability that it starts within 250 ms of where it
-    is said (``align.confidence``; players ignore the field).
+    is said (``align.confidence``) and its ``ref`` ``"LINE:N"`` (``Transcript.refs``; players ignore both).
 
     >>> from align.aligner import RecognisedWord, align_words
     >>> from align.transcript import parse_transcript
     >>> a = align_words(parse_transcript("ANN: Hi."), [RecognisedWord("hi", 0.5, 0.8)])
     >>> json.loads(to_json(a))["segments"]
-    [{'speaker': 'Ann', 'startTime': 0.5, 'endTime': 0.8, 'body': 'Hi.', 'confidence': 1.0}]
+    [{'speaker': 'Ann', 'startTime': 0.5, 'endTime': 0.8, 'body': 'Hi.', 'confidence': 1.0, 'ref': '1:1'}]
     """
     transcript = alignment.transcript
+    refs = transcript.refs()
     segments = []
     for timing in alignment.timings:
         if timing.start is None:
@@ -257,6 +258,7 @@ def to_json(alignment) -> str:
                    "body": _single_line(token.text)}
         if timing.status != "note":
             segment["confidence"] = timing.confidence
+            segment["ref"] = refs[timing.token]
         speaker = transcript.speaker_of(token)
         if speaker:
             segment = {"speaker": _single_line(speaker), **segment}

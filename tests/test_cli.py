@@ -371,3 +371,19 @@ def test_ctrl_c_in_process(capsys, work, monkeypatch):
     assert status == 130
     assert "interrupted; no output written" in one_clear_line(err)
     unchanged(folder, ["ep.mp3", "ep.txt"])
+
+
+def test_one_run_writes_every_format_asked_for(capsys, work):
+    import json
+
+    folder, audio, transcript = work
+    status, err = align(capsys, audio, transcript, "-o", folder / "ep.vtt", "-o", folder / "ep.srt",
+                        "-o", folder / "ep.json", "-q")
+    assert status == 0, err
+    vtt, srt = (folder / "ep.vtt").read_text(), (folder / "ep.srt").read_text()
+    assert vtt.startswith("WEBVTT") and "<v Maria Santos>" in vtt
+    assert srt.startswith("1\n") and "Maria Santos: " in srt  # SRT names its speakers, VTT tags them
+    segments = json.loads((folder / "ep.json").read_text())["segments"]
+    assert segments and all("confidence" in s for s in segments)
+    assert align(capsys, audio, transcript, "-o", folder / "a.vtt", "-o", folder / "a.vtt")[0] == \
+        OutputError.exit_status

@@ -206,3 +206,15 @@ def test_outputs_are_readable_by_others(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "out.vtt").stat().st_mode) == 0o644
+
+
+def test_json_words_carry_their_reference_and_confidence():
+    from align.aligner import RecognisedWord, align_words
+    from align.transcript import parse_transcript
+
+    transcript = parse_transcript("Page text first.\nANN: Hello [laughs] there.\nBOB: Hi.")
+    heard = [RecognisedWord(w, 1.0 + k * 0.4, 1.3 + k * 0.4) for k, w in enumerate(["hello", "there", "hi"])]
+    segments = json.loads(to_json(align_words(transcript, heard)))["segments"]
+    assert [(s["body"], s["ref"]) for s in segments if "ref" in s] == [("Hello", "2:1"), ("there.", "2:2"),
+                                                                       ("Hi.", "3:1")]
+    assert all(0 <= s["confidence"] <= 1 for s in segments if "ref" in s)
