@@ -37,6 +37,10 @@ def main(
     review: Optional[Path] = typer.Option(None, "--review",
                                           help="Also write a review page (HTML) here: the transcript to check by "
                                                "listening, the audio linked by its path relative to the page."),
+    corrections: Optional[Path] = typer.Option(None, "--corrections",
+                                               help="A producer's corrections (JSON: {\"words\": [{\"ref\": "
+                                                    "\"LINE:N\", \"start\": SECONDS}]}, as the review page "
+                                                    "downloads them): each word starts exactly there."),
     review_embed: bool = typer.Option(False, "--review-embed",
                                       help="Put the audio inside the review page (a large file for a long episode)."),
     model: Optional[str] = typer.Option(None, "--model",
@@ -114,11 +118,16 @@ def main(
     if review_embed and review is None:
         raise UsageError("--review-embed: give --review PATH.html too")
 
+    fixes = None
+    if corrections is not None:
+        from align.corrections import read_corrections
+
+        fixes = read_corrections(corrections)
     progress = ProgressLine(enabled=not quiet and sys.stderr.isatty())
     options = Options(model=model, device=device, compute_type=compute_type, language=language,
                       cache=not no_cache, refine=not no_refine, keep_speaker_case=keep_speaker_case, style=caption_style,
                       transcript_format=transcript_format,
-                      min_found_share=0.0 if force else 0.5)
+                      min_found_share=0.0 if force else 0.5, corrections=fixes)
     try:
         result = align_episode(audio, transcript, options, progress)
     finally:
@@ -140,6 +149,9 @@ def main(
     if not quiet:
         for warning in result.transcript.warnings:
             say(f"align: warning: {warning}")
+        for skipped in result.report.get("corrections", {}).get("skipped", []):
+            say(f"align: warning: {corrections}: the correction of {skipped['ref']} at {skipped['start']} is "
+                f"skipped: it {skipped['why']}")
         for line in summary_lines(result.report):
             say(line)
         say(f"wrote {', '.join(map(str, outputs))}" + (f" and the review page {review}" if review is not None else ""))

@@ -18,6 +18,7 @@ from align.captions import CaptionStyle, Cue, caption_words, make_cues
 from align.errors import AudioError, MismatchError
 from align.cache import WindowMemo
 from align.confidence import evidence, on_time_probability
+from align.corrections import anchored, check_corrections
 from align.recognition import Progress, RecognitionOptions, cache_dir, cached_recognise, recognise
 from align.refine import refine_times
 from align.report import build_report
@@ -40,6 +41,7 @@ class Options:
     style: CaptionStyle = field(default_factory=CaptionStyle)
     min_found_share: float = 0.0  # below this share of transcript words found, raise MismatchError
     refine: bool = True  # refine word times by forced alignment (PocketSphinx, English)
+    corrections: dict | None = None  # a producer's corrections ({"words": [{"ref", "start"}]}, align.corrections)
 
 
 @dataclass
@@ -66,6 +68,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     seconds = episode.seconds()
     if seconds is not None:  # a transcript far larger than the audio is refused before any work on it
         check_size_for_audio(transcript, seconds)
+    anchors, skipped = check_corrections(options.corrections, transcript, seconds) if options.corrections else ([], [])
     from_cache = False
     if words is None:
         words, from_cache = episode.recognise()
@@ -80,6 +83,8 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     if found < options.min_found_share:
         raise MismatchError(f"only {found:.0%} of the transcript's words were found in the audio: is it the "
                             "transcript of this episode? (--force writes the captions anyway)")
+    if anchors:  # the corrected words, and the words that would cross them, before refinement aligns around them
+        alignment = replace(alignment, timings=anchored(alignment.timings, anchors))
     refinement = None
     aligned = alignment
     how = ["unrefined" if t.start is not None and t.status != "note" else "" for t in alignment.timings]
@@ -88,11 +93,17 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
                                            workers=options.threads or min(8, os.cpu_count() or 1))
         alignment = replace(alignment, timings=timings)
         how = refinement.how or how
+        if anchors:
+            alignment = replace(alignment, timings=anchored(alignment.timings, anchors))
     rows = evidence(aligned.timings, alignment.timings, how, [t.text for t in transcript.tokens],
                     [(u.start, u.end) for u in alignment.unscripted],
                     [(alignment.words[k].start, alignment.words[k].end) for k in alignment.unclaimed])
-    alignment = with_confidence(alignment, on_time_probability(rows))
+    on_time = on_time_probability(rows)
+    on_time[[a.token for a in anchors]] = 1.0  # set by ear
+    alignment = with_confidence(alignment, on_time)
     report = build_report(alignment)
+    if options.corrections:
+        report["corrections"] = {"applied": [a.ref for a in anchors], "skipped": skipped}
     if refinement is not None:
         report["refinement"] = {k: v for k, v in asdict(refinement).items() if k != "how"}
     episode.memo.save()
