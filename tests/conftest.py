@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,3 +19,11 @@ def harbour():
     folder = FIXTURES / "harbour"
     return {"audio": folder / "episode.mp3", "transcript": folder / "transcript.txt",
             "truth": json.loads((folder / "truth.json").read_text())}
+
+
+@pytest.fixture
+def episode_folder(tmp_path, harbour):
+    """A folder holding a copy of the harbour example: ep.mp3 and ep.txt."""
+    shutil.copy(harbour["audio"], tmp_path / "ep.mp3")
+    shutil.copy(harbour["transcript"], tmp_path / "ep.txt")
+    return tmp_path

@@ -1,6 +1,5 @@
 """A producer's corrections: hard anchors read from a file, checked one by one, applied with the real model."""
 import json
-import shutil
 
 import pytest
 
@@ -35,10 +34,8 @@ def test_an_anchor_moves_the_words_that_would_cross_it():
 
 
 @pytest.fixture
-def episode(tmp_path, harbour):
-    shutil.copy(harbour["audio"], tmp_path / "ep.mp3")
-    shutil.copy(harbour["transcript"], tmp_path / "ep.txt")
-    return tmp_path
+def episode(episode_folder):
+    return episode_folder
 
 
 def test_cli_puts_a_corrected_word_exactly_there_and_names_what_it_skipped(capsys, episode):

@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -31,10 +30,8 @@ def one_clear_line(err):
 
 
 @pytest.fixture
-def work(tmp_path, harbour):
-    shutil.copy(harbour["audio"], tmp_path / "ep.mp3")
-    shutil.copy(harbour["transcript"], tmp_path / "ep.txt")
-    return tmp_path
+def work(episode_folder):
+    return episode_folder
 
 
 def write_manifest(path, rows):
