@@ -143,7 +143,7 @@ def main(
         from align.review import review_html
 
         write_output(review, review_html(result, audio, to_vtt(result.cues), page_path=review,
-                                         embed_audio=review_embed, language=language))
+                                         embed_audio=review_embed, language=language, srt_cues=srt_cues))
     for path, content in zip(outputs, contents):
         write_output(path, content)
     if not quiet:

@@ -23,6 +23,7 @@ import base64
 import bisect
 import hashlib
 import html
+import json
 import os
 import urllib.parse
 from importlib import resources
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from align.report import LOW_CONFIDENCE, low_confidence_stretches, worst_first
 from align.terminal import printable
+from align.writers import escape_vtt, srt_lines, voice_name
 
 __all__ = ["review_html", "audio_url", "AUDIO_TYPES"]
 
@@ -93,6 +95,7 @@ class _Page:
         self.alignment = result.alignment
         self.transcript = self.alignment.transcript
         self.tokens = self.transcript.tokens
+        self.refs = self.transcript.refs()
         self.timing = {t.token: t for t in self.alignment.timings}
         self.low_confidence = low_confidence
         words = self.alignment.words
@@ -197,7 +200,7 @@ class _Page:
                 if heard and timing.status != "matched":
                     title += f" (heard “{heard}”)"
             attrs = f'class="w low" id="w-{i}" data-i="{i}" title="{_e(title)}"'
-        return f'<span {attrs} data-start="{_num(start)}" data-end="{_num(end)}">{text}</span>'
+        return f'<span {attrs} data-ref="{self.refs[i]}" data-start="{_num(start)}" data-end="{_num(end)}">{text}</span>'
 
     def paragraph_html(self, paragraph) -> str:
         parts: list[str] = []
@@ -325,12 +328,13 @@ class _Page:
 
 def review_html(result, audio_path: str | Path, captions_vtt_text: str, *, page_path: str | Path | None = None,
                 embed_audio: bool = False, language: str | None = "en", title: str | None = None,
-                low_confidence: float = LOW_CONFIDENCE) -> str:
+                low_confidence: float = LOW_CONFIDENCE, srt_cues: list | None = None) -> str:
     """The review page of an alignment ``result`` (``pipeline.Result``) as one HTML document.
 
     The audio is referred to by its path relative to ``page_path`` (where the page will be written; without
     it, ``audio_path`` as given), or embedded as a data: URL with ``embed_audio``. The captions become the
-    player's ``<track>`` as a data: URL.
+    player's ``<track>`` as a data: URL. The cues (``result.cues``; ``srt_cues`` for SRT, laid out with names, where
+    given) come as data too, so that the page can write captions with the producer's corrections applied.
     """
     page = _Page(result, low_confidence)
     src = _embedded(audio_path) if embed_audio else audio_url(audio_path, page_path)
@@ -345,7 +349,25 @@ def review_html(result, audio_path: str | Path, captions_vtt_text: str, *, page_
         lang=lang, title=_e(name), srclang=_e(language or "en"), src=_e(src), track=track,
         counts=page.counts_html(), problems=page.problems_html(stretches), timeline=page.timeline_html(stretches),
         transcript=page.transcript_html(), low=_num(low_confidence), style=_STYLE, script=_SCRIPT,
-        script_hash=_SCRIPT_HASH, media="data:" if embed_audio else "'self' data:")
+        script_hash=_SCRIPT_HASH, media="data:" if embed_audio else "'self' data:",
+        cues=_cue_data(result.cues, srt_cues if srt_cues is not None else result.cues, page.refs))
+
+
+def _cue_data(cues: list, srt_cues: list, refs: list[str | None]) -> str:
+    """The cues as JSON for the page's script (in a data block: ``<`` escaped, so it cannot close it): each cue's
+    times, its WebVTT lines (voice tag included) and the ref of its first word, for WebVTT and for SRT."""
+    def first_ref(cue):
+        return refs[cue.words[0].token] if cue.words else None
+
+    vtt = []
+    for cue in cues:
+        lines = [escape_vtt(" ".join(line.split())) for line in cue.lines]
+        if cue.speaker:
+            lines[0] = f"<v {voice_name(cue.speaker)}>{lines[0]}"
+        vtt.append({"start": cue.start, "end": cue.end, "lines": lines, "first": first_ref(cue)})
+    srt = [{"start": cue.start, "end": cue.end, "lines": lines, "first": first_ref(cue)}
+           for cue, lines in zip(srt_cues, srt_lines(srt_cues))]
+    return json.dumps({"vtt": vtt, "srt": srt}, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def _page_file(name: str) -> str:

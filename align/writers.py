@@ -31,7 +31,8 @@ from align.captions import Cue
 from align.errors import OutputError
 from align.transcript import close_bidi, strip_controls
 
-__all__ = ["FORMATS", "to_vtt", "to_srt", "to_json", "to_json_cues", "write_atomically", "format_for", "srt_text"]
+__all__ = ["FORMATS", "to_vtt", "to_srt", "srt_lines", "escape_vtt", "voice_name", "to_json", "to_json_cues",
+           "write_atomically", "format_for", "srt_text"]
 
 FORMATS = {".vtt": "vtt", ".srt": "srt", ".json": "json"}
 
@@ -136,10 +137,8 @@ def to_vtt(cues: list[Cue], word_timestamps: bool = False) -> str:
 
     captions = []
     for cue in cues:
-        if word_timestamps and _words_match(cue):
-            lines = _timed_lines(cue)
-        else:
-            lines = [escape_vtt(_single_line(line)) for line in cue.lines]
+        lines = _timed_lines(cue) if word_timestamps and _words_match(cue) else \
+            [escape_vtt(_single_line(line)) for line in cue.lines]
         if cue.speaker:
             lines[0] = f"<v {voice_name(cue.speaker)}>{lines[0]}"
         captions.append(webvtt.Caption(_timestamp(cue.start), _timestamp(cue.end), lines))
@@ -204,18 +203,29 @@ def to_srt(cues: list[Cue]) -> str:
     a --› ‹i›b‹/i›
     <BLANKLINE>
     """
-    blocks = []
+    blocks = [f"{number}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n" + "\n".join(lines) + "\n"
+              for number, (cue, lines) in enumerate(zip(cues, srt_lines(cues)), start=1)]
+    content = "\n".join(blocks)
+    _check_srt(content, len(cues))
+    return content
+
+
+def srt_lines(cues: list[Cue]) -> list[list[str]]:
+    """Each cue's lines as SRT shows them: made safe by ``srt_text``, ``Name:`` before the first at each change of
+    speaker (unless the cue carries its label already).
+
+    >>> srt_lines([Cue(0, 1, "Ann", ["Hi <b>"]), Cue(1, 2, "Ann", ["again"]), Cue(2, 3, "Bo", ["Yes."])])
+    [['Ann: Hi ‹b›'], ['again'], ['Bo: Yes.']]
+    """
+    out = []
     previous_speaker = None
-    for number, cue in enumerate(cues, start=1):
+    for cue in cues:
         lines = [srt_text(line) for line in cue.lines]
         if cue.speaker and cue.speaker != previous_speaker and not cue.label:
             lines[0] = f"{srt_text(cue.speaker)}: {lines[0]}"
         previous_speaker = cue.speaker
-        blocks.append(f"{number}\n{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}\n"
-                      + "\n".join(lines) + "\n")
-    content = "\n".join(blocks)
-    _check_srt(content, len(cues))
-    return content
+        out.append(lines)
+    return out
 
 
 _SRT_BLOCK = re.compile(r"(\d+)\n(\d{2}:\d{2}:\d{2},\d{3}) --> (\d{2}:\d{2}:\d{2},\d{3})\n((?:[^\n]*\S[^\n]*\n)+)")

@@ -182,7 +182,9 @@ def test_page_is_self_contained():
     head, _, data = track["src"].partition(",")
     assert head == "data:text/vtt;charset=utf-8;base64" and base64.b64decode(data).decode() == vtt
     # transcript text cannot close the script or break out of an attribute
-    assert page.count("</script>") == 1 and "&lt;/script&gt;" in page and "&lt;Ann&gt;" in page
+    assert page.count("</script>") == 2 and "&lt;/script&gt;" in page and "&lt;Ann&gt;" in page  # code, cue data
+    data = page.split('<script type="application/json" id="cue-data">')[1].split("</script>")[0]
+    assert "<" not in data and json.loads(data)["vtt"]
     assert "default-src 'none'" in page
 
 
@@ -379,3 +381,60 @@ def test_browser_timeline_mark_seeks_to_the_ad_read(page):
     wait(driver, f"return Math.abs(player.currentTime - {span.start}) < 0.6")
     wait(driver, "return document.querySelector('#transcript .unscripted.now') !== null")
     pause(driver)
+
+
+@needs_browser
+def test_browser_corrections_survive_a_reload_download_and_flow_back_into_the_captions(harbour_page, harbour,
+                                                                                        tmp_path, capsys):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    from align.cli import run
+
+    result, url = harbour_page
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with browser.chromium() as driver:
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+        driver.get(url)
+        wait(driver, "return player.readyState >= 1 && captions.readyState === 2")
+        word = driver.find_elements(By.CSS_SELECTOR, "#transcript .w[data-ref]")[20]
+        ref, start = word.get_attribute("data-ref"), float(word.get_attribute("data-start"))
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", word)
+        word.click()  # selects it (and plays from it)
+        pause(driver)
+        target = round(start + 0.6, 3)
+        driver.execute_script(f"player.currentTime = {target}")
+        wait(driver, f"return Math.abs(player.currentTime - {target}) < 0.002")
+        ActionChains(driver).send_keys("s").perform()  # set start at the playhead
+        assert float(word.get_attribute("data-start")) == round(driver.execute_script("return player.currentTime"), 3)
+        target = float(word.get_attribute("data-start"))
+        ActionChains(driver).send_keys("]").perform()  # nudged 50 ms later...
+        assert float(word.get_attribute("data-start")) == pytest.approx(target + 0.05)
+        ActionChains(driver).send_keys("u").perform()  # ... and back
+        assert float(word.get_attribute("data-start")) == target
+        driver.refresh()  # kept in the browser
+        wait(driver, "return player.readyState >= 1")
+        word = driver.find_element(By.CSS_SELECTOR, f'#transcript .w[data-ref="{ref}"]')
+        assert float(word.get_attribute("data-start")) == target and "fixed" in word.get_attribute("class")
+        for button, name in (("fix-download", "episode.corrections.json"), ("fix-vtt", "episode.vtt"),
+                             ("fix-srt", "episode.srt")):
+            driver.find_element(By.ID, button).click()
+            end = time.monotonic() + 10
+            while not (downloads / name).exists() and time.monotonic() < end:
+                time.sleep(0.1)
+    fixes = json.loads((downloads / "episode.corrections.json").read_text())
+    assert fixes == {"words": [{"ref": ref, "start": target}]}
+    import srt as srt_library
+    import webvtt
+
+    assert len(webvtt.read(str(downloads / "episode.vtt"))) == len(result.cues)
+    assert len(list(srt_library.parse((downloads / "episode.srt").read_text()))) == len(result.cues)
+    folder = tmp_path / "again"
+    folder.mkdir()
+    shutil.copy(harbour["audio"], folder / "episode.mp3")
+    status = run([str(folder / "episode.mp3"), str(harbour["transcript"]), "-o", str(folder / "ep.json"), "-o",
+                  str(folder / "ep.vtt"), "--corrections", str(downloads / "episode.corrections.json"), "-q"])
+    assert status == 0, capsys.readouterr().err
+    segments = {s.get("ref"): s for s in json.loads((folder / "ep.json").read_text())["segments"]}
+    assert segments[ref]["startTime"] == target
