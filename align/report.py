@@ -14,7 +14,8 @@ from collections import Counter
 from align.confidence import FLAG_BELOW
 from align.terminal import printable
 
-__all__ = ["build_report", "summary_lines", "low_confidence_stretches", "worst_first", "LOW_CONFIDENCE"]
+__all__ = ["build_report", "summary_lines", "low_confidence_stretches", "worst_first", "worth_a_listen",
+           "LOW_CONFIDENCE"]
 
 LOW_CONFIDENCE = FLAG_BELOW  # a word less likely than this to start within 250 ms of its saying is worth a listen
 
@@ -50,7 +51,7 @@ def build_report(alignment) -> dict:
         elif timing.start is not None:
             spoken_seen = True
             last_end = timing.end if timing.end is not None else timing.start
-            if timing.status != "note" and timing.confidence < LOW_CONFIDENCE:
+            if worth_a_listen(timing, token):
                 low.append({"line": token.line, "text": token.text, "start": timing.start, "end": timing.end,
                             "confidence": timing.confidence, "status": timing.status, "ref": refs[token.index]})
     low = [entry for stretch in worst_first(low_confidence_stretches(low)) for entry in stretch]
@@ -81,6 +82,19 @@ def build_report(alignment) -> dict:
         "not_in_transcript": [{"start": s.start, "end": s.end, "heard": s.heard} for s in alignment.unscripted],
         "low_confidence": low,
     }
+
+
+def worth_a_listen(timing, token, below: float = LOW_CONFIDENCE) -> bool:
+    """Whether a captioned word is worth a listen: likely off, and a word (a dash or a lone symbol has nothing to
+    hear).
+
+    >>> from align.aligner import WordTiming
+    >>> from align.transcript import Token
+    >>> [worth_a_listen(WordTiming(0, "matched", 1.0, 1.2, 0.3), Token(0, t, 1, 0, 0)) for t in ("word", "–")]
+    [True, False]
+    """
+    return (timing.start is not None and timing.status != "note" and timing.confidence < below
+            and any(ch.isalnum() for ch in token.text))
 
 
 def low_confidence_stretches(low: list[dict], pause: float = 0.6) -> list[list[dict]]:

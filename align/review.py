@@ -29,7 +29,7 @@ import urllib.parse
 from importlib import resources
 from pathlib import Path
 
-from align.report import LOW_CONFIDENCE, low_confidence_stretches, worst_first
+from align.report import LOW_CONFIDENCE, low_confidence_stretches, worst_first, worth_a_listen
 from align.terminal import printable
 from align.writers import escape_vtt, srt_lines, voice_name
 
@@ -192,7 +192,7 @@ class _Page:
             return f'<span class="w gone-w" data-i="{i}">{text}</span>'
         start, end = timing.start, max(timing.start, timing.end if timing.end is not None else timing.start)
         attrs = f'class="w" data-i="{i}"'
-        if timing.confidence < self.low_confidence:
+        if worth_a_listen(timing, token, self.low_confidence):
             why = _STATUS_WORDS.get(timing.status, timing.status)
             title = f"worth a listen: {timing.confidence:.0%} likely within 250 ms; {why}"
             if timing.status != "interpolated":
@@ -342,7 +342,7 @@ def review_html(result, audio_path: str | Path, captions_vtt_text: str, *, page_
     name = printable(title or Path(audio_path).name)
     low = [{"line": page.tokens[t.token].line, "text": page.tokens[t.token].text, "start": t.start, "end": t.end,
             "confidence": t.confidence, "id": f"w-{t.token}"} for t in page.alignment.timings
-           if t.start is not None and t.status != "note" and t.confidence < low_confidence]
+           if worth_a_listen(t, page.tokens[t.token], low_confidence)]
     stretches = low_confidence_stretches(low)
     lang = f' lang="{_e(language)}"' if language else ""
     return _TEMPLATE.format(
