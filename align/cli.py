@@ -132,8 +132,10 @@ def main(
         result = align_episode(audio, transcript, options, progress)
     finally:
         progress.clear()
-    srt_cues = result.cues if caption_style.speaker_prefix else \
-        make_cues(caption_words(result.alignment), replace(caption_style, speaker_prefix=True))  # SRT shows names
+    srt_cues = None
+    if "srt" in kinds or review is not None:  # SRT shows names, laid out within the line length
+        srt_cues = result.cues if caption_style.speaker_prefix else \
+            make_cues(caption_words(result.alignment), replace(caption_style, speaker_prefix=True))
     writers = {"vtt": lambda: to_vtt(result.cues, word_timestamps=word_timestamps), "srt": lambda: to_srt(srt_cues),
                "json": lambda: to_json_cues(result.cues) if json_cues else to_json(result.alignment)}
     contents = [writers[kind]() for kind in kinds]  # every file made before any is written
