@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
+from align.audio import container_seconds
 from align.errors import AlignError, AudioError, OutputError, TranscriptError, UsageError
 from align.outputs import check_replaceable, inside, json_document, remember_written, write_output
 from align.pipeline import Options
@@ -236,13 +237,6 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def audio_seconds(path: str) -> float | None:
-    """The audio's duration from its container, without decoding it (None when unknown)."""
-    from align.audio import container_seconds
-
-    return container_seconds(path)
-
-
 def _row(episode: dict) -> dict:
     return {"number": episode.get("number"), "name": episode["name"], "audio": episode["audio"],
             "transcript": episode["transcript"], "output": episode["output"], "report": episode["report"],
@@ -281,7 +275,7 @@ def run_episode(episode: dict, settings: Settings = Settings()) -> dict:
         options = settings.options
         options = replace(options, style=replace(options.style, speaker_prefix=options.style.speaker_prefix
                                                   or kind == "srt"))
-        row["duration"] = audio_seconds(episode["audio"])
+        row["duration"] = container_seconds(episode["audio"])
         result = align_episode(episode["audio"], episode["transcript"], options)
         content = {"vtt": lambda: to_vtt(result.cues, word_timestamps=settings.word_timestamps),
                    "srt": lambda: to_srt(result.cues),
@@ -303,7 +297,7 @@ def run_episode(episode: dict, settings: Settings = Settings()) -> dict:
 
 
 def _skipped(episode: dict) -> dict:
-    row = {**_row(episode), "status": "skipped", "exit_status": 0, "duration": audio_seconds(episode["audio"])}
+    row = {**_row(episode), "status": "skipped", "exit_status": 0, "duration": container_seconds(episode["audio"])}
     try:
         row = _counts(row, json.loads(Path(episode["report"]).read_text(encoding="utf-8")))
     except (OSError, ValueError, AttributeError):

@@ -125,8 +125,8 @@ def main(
         fixes = read_corrections(corrections)
     progress = ProgressLine(enabled=not quiet and sys.stderr.isatty())
     options = Options(model=model, device=device, compute_type=compute_type, language=language,
-                      cache=not no_cache, refine=not no_refine, keep_speaker_case=keep_speaker_case, style=caption_style,
-                      transcript_format=transcript_format,
+                      cache=not no_cache, refine=not no_refine, keep_speaker_case=keep_speaker_case,
+                      style=caption_style, transcript_format=transcript_format,
                       min_found_share=0.0 if force else 0.5, corrections=fixes)
     try:
         result = align_episode(audio, transcript, options, progress)

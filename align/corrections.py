@@ -10,8 +10,10 @@ own neighbours before refinement (so the HMM aligns them afresh there) and again
 >>> t = parse_transcript("ANN: one two three")
 >>> anchors, skipped = check_corrections({"words": [{"ref": "1:2", "start": 5.0}, {"ref": "1:9", "start": 6.0}]},
 ...                                      t, 10.0)
->>> anchors, skipped
-([Anchor(token=1, ref='1:2', start=5.0, end=None)], [{'ref': '1:9', 'start': 6.0, 'why': 'names no word of the transcript'}])
+>>> anchors
+[Anchor(token=1, ref='1:2', start=5.0, end=None)]
+>>> skipped
+[{'ref': '1:9', 'start': 6.0, 'why': 'names no word of the transcript'}]
 """
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from align.audio import file_digest
 from align.errors import OutputError
 from align.writers import write_atomically
 
@@ -51,15 +52,11 @@ def _ledger_entry(path: Path) -> Path:
     return ledger_dir() / f"{hashlib.sha256(os.fsencode(os.path.abspath(path))).hexdigest()}.json"
 
 
-def _digest_of_file(path: Path, chunk: int = 1 << 20) -> str | None:
-    digest = hashlib.sha256()
+def _digest_of_file(path: Path) -> str | None:
     try:
-        with open(path, "rb") as handle:
-            while block := handle.read(chunk):
-                digest.update(block)
+        return file_digest(path)
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 def remember_written(path: str | Path, content: str | None = None) -> None:

@@ -372,37 +372,35 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     _settle_all(groups, window, aligned_here, timings, refined, stats, speaker_of, None, settled, given_up)
     _drop_crossed(timings, alignment.timings, refined)
     stats.words_moved = len(refined)
-    before = list(timings)
-    stats.said_twice = _take_later_sayings(timings, spoken, refined, speaker_of, said_again,
-                                           [(u.start, u.end) for u in alignment.unscripted])
-    said_twice = {k for k in spoken if timings[k] != before[k]}
+    unscripted = [(u.start, u.end) for u in alignment.unscripted]
+
+    def moved_by(step) -> tuple[object, set[int]]:
+        """Run a step that moves words in ``timings``; its result and the spoken words it moved."""
+        before = list(timings)
+        result = step()
+        return result, {k for k in spoken if timings[k] != before[k]}
+
+    stats.said_twice, said_twice = moved_by(
+        lambda: _take_later_sayings(timings, spoken, refined, speaker_of, said_again, unscripted))
     stats.lateness = _lateness(alignment.timings, timings, refined)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness
         if k not in refined and t.start is not None and t.status in ("matched", "misheard", "forced"):
             start = round(max(0.0, t.start - stats.lateness), 3)
             timings[k] = replace(t, start=start, end=max(start, round(t.end - stats.lateness, 3)))
-    how = ["said again" if k in said_twice else "hmm" if k in refined else "recogniser" if k in position else ""
-           for k in range(len(timings))]
-
-    def note_moved(before: list, label: str) -> None:
-        for k in spoken:
-            if timings[k] != before[k]:
-                how[k] = label
-
     unfit = {k for k in spoken if speaker_of([k]) in given_up}
-    if unfit:
-        for k in unfit:
-            how[k] = "unfit voice"
-        before = list(timings)
-        stats.onsets = _start_at_onsets(timings, spoken, unfit, onset)
-        note_moved(before, "onset")
-    before = list(timings)
-    _fit_between_refined(timings, refined)
-    note_moved(before, "fitted")
-    before = list(timings)
-    stats.spread = _spread_unsure_runs(timings, refined | unfit, [tokens[t.token].text for t in timings],
-                                       [(u.start, u.end) for u in alignment.unscripted])
-    note_moved(before, "spread")
+    how = ["unfit voice" if k in unfit else "said again" if k in said_twice else "hmm" if k in refined
+           else "recogniser" if k in position else "" for k in range(len(timings))]
+
+    def label(moved: set[int], how_now: str) -> None:
+        for k in moved:
+            how[k] = how_now
+
+    stats.onsets, moved = moved_by(lambda: _start_at_onsets(timings, spoken, unfit, onset) if unfit else 0)
+    label(moved, "onset")
+    label(moved_by(lambda: _fit_between_refined(timings, refined))[1], "fitted")
+    stats.spread, moved = moved_by(lambda: _spread_unsure_runs(timings, refined | unfit,
+                                                               [tokens[t.token].text for t in timings], unscripted))
+    label(moved, "spread")
     stats.how = how
     if progress:
         progress("refining word times", steps, steps)

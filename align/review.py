@@ -200,7 +200,8 @@ class _Page:
                 if heard and timing.status != "matched":
                     title += f" (heard “{heard}”)"
             attrs = f'class="w low" id="w-{i}" data-i="{i}" title="{_e(title)}"'
-        return f'<span {attrs} data-ref="{self.refs[i]}" data-start="{_num(start)}" data-end="{_num(end)}">{text}</span>'
+        times = f'data-ref="{self.refs[i]}" data-start="{_num(start)}" data-end="{_num(end)}"'
+        return f'<span {attrs} {times}>{text}</span>'
 
     def paragraph_html(self, paragraph) -> str:
         parts: list[str] = []

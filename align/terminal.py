@@ -1,11 +1,11 @@
 """What the command line shows on stderr: lines made safe for any terminal, and a progress line.
 
 Text that reaches stderr comes from the user's files (speaker names, transcript words, file names), so it is
-made printable first: control characters, tab and line breaks included (a terminal escape sequence sets the window title or clears the
-screen) and bidirectional overrides become ``?``, file names that are not valid UTF-8 show their bytes as
-``\\xNN``, and what the stream's encoding cannot hold is escaped. Writing never raises: with stderr closed, full
-or a broken pipe, the line is lost, not the run (its captions are already written, or its exit status says
-what failed).
+made printable first: control characters, tab and line breaks included (a terminal escape sequence sets the
+window title or clears the screen), and bidirectional overrides become ``?``; file names that are not valid
+UTF-8 show their bytes as ``\\xNN``, and what the stream's encoding cannot hold is escaped. Writing never
+raises: with stderr closed, full or a broken pipe, the line is lost, not the run (its captions are already
+written, or its exit status says what failed).
 
 >>> printable("caf\\udce9 \\x1b]0;owned\\x07 \\u202eevil")
 'caf\\\\xe9 ?]0;owned? ?evil'

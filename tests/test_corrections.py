@@ -46,7 +46,8 @@ def test_cli_puts_a_corrected_word_exactly_there_and_names_what_it_skipped(capsy
                        {"ref": "999:1", "start": 1.0}]}
     (episode / "fix.json").write_text(json.dumps(fixes))
     status = run([str(episode / "ep.mp3"), str(episode / "ep.txt"), "-o", str(episode / "b.json"), "-o",
-                  str(episode / "b.vtt"), "--report", str(episode / "r.json"), "--corrections", str(episode / "fix.json")])
+                  str(episode / "b.vtt"), "--report", str(episode / "r.json"),
+                  "--corrections", str(episode / "fix.json")])
     err = capsys.readouterr().err
     assert status == 0 and "correction of 999:1 at 1.0 is skipped: it names no word" in err
     after = {s["ref"]: s for s in json.loads((episode / "b.json").read_text())["segments"]}
