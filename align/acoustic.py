@@ -15,7 +15,7 @@ import numpy as np
 from align.audio import SAMPLE_RATE, as_float
 from align.cache import WindowMemo
 
-__all__ = ["TimedWord", "AcousticAligner"]
+__all__ = ["TimedWord", "AcousticAligner", "LoadsLazily"]
 
 WINDOW = 28.0  # seconds of audio per alignment call (Whisper sees 30 s at most)
 MAX_TOKENS = 200  # text tokens per call (Whisper's decoder holds 448 positions)
@@ -28,7 +28,27 @@ class TimedWord:
     probability: float
 
 
-class AcousticAligner:
+class LoadsLazily:
+    """A model and samples given as callables that load them, loaded on first use (a run whose windows are all in
+    the memo loads neither)."""
+
+    _model: object
+    _samples: object
+
+    @property
+    def model(self):
+        if callable(self._model) and not hasattr(self._model, "transcribe"):
+            self._model = self._model()
+        return self._model
+
+    @property
+    def samples(self) -> np.ndarray:
+        if callable(self._samples):
+            self._samples = self._samples()
+        return self._samples
+
+
+class AcousticAligner(LoadsLazily):
     """Aligns words to audio windows of one episode with one loaded Whisper model."""
 
     def __init__(self, model, samples, language: str | None = "en", memo: WindowMemo | None = None,
@@ -42,17 +62,6 @@ class AcousticAligner:
         self.identity = model_identity
         self.calls = 0
 
-    @property
-    def model(self):
-        if callable(self._model) and not hasattr(self._model, "transcribe"):
-            self._model = self._model()
-        return self._model
-
-    @property
-    def samples(self) -> np.ndarray:
-        if callable(self._samples):
-            self._samples = self._samples()
-        return self._samples
 
     def align(self, words: list[str], lo: float, hi: float) -> list[TimedWord]:
         """Times and fit of each word, said in order somewhere within [lo, hi] seconds."""

@@ -690,6 +690,12 @@ class _Gaps:
             span = (r_units[heard[0]].start, r_units[heard[-1]].end)
         elif long:
             span = (lo, hi)
+        elif 0 < (cut := _after_sentence_end([tokens[i].text for i in run])) < len(run):
+            # a sentence ends inside the run: its words go with the neighbour before, the rest with the one after
+            # (unheard speech on both sides of an ad, say)
+            _spread(run[:cut], tokens, timings, *_quiet_span(lo, hi, cut, starts_paragraph=False))
+            _spread(run[cut:], tokens, timings, *_quiet_span(lo, hi, len(run) - cut, starts_paragraph=True))
+            return
         else:
             span = _quiet_span(lo, hi, len(run), starts_paragraph=tokens[run[0]].index == _first_of_line(tokens, run[0]))
         _spread(run, tokens, timings, span[0], max(span))
@@ -845,6 +851,16 @@ def _quiet_span(lo: float, hi: float, n_tokens: int, starts_paragraph: bool) -> 
     """Where a few words that nobody heard most likely were: next to the neighbour they belong with."""
     length = min(hi - lo, 0.35 * n_tokens)
     return (hi - length, hi) if starts_paragraph else (lo, lo + length)
+
+
+def _after_sentence_end(texts: list[str]) -> int:
+    """How many of the words come before the last sentence end among them (0 where none ends one).
+
+    >>> _after_sentence_end(["government?", "As", "I"]), _after_sentence_end(["as", "I", "said."])
+    (1, 3)
+    """
+    ends = [k + 1 for k, text in enumerate(texts) if text.rstrip("\"'”’)»").endswith((".", "?", "!"))]
+    return ends[-1] if ends else 0
 
 
 def _spread(run: list[int], tokens, timings: list[WordTiming | None], lo: float, hi: float) -> None:

@@ -205,3 +205,29 @@ def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def loud_frames(pcm: np.ndarray, rise: float) -> np.ndarray:
+    """Whether each 10 ms frame of ``pcm`` is ``rise`` dB or more over the quietest tenth of its frames.
+
+    >>> pcm = np.zeros(1600, dtype=np.int16)
+    >>> pcm[800:] = 1000
+    >>> loud_frames(pcm, 12.0).astype(int).tolist()
+    [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+    """
+    frame = SAMPLE_RATE // 100
+    samples = pcm.astype(np.float32)
+    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
+    if not len(frames):
+        return np.zeros(0, dtype=bool)
+    level = 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
+    return level > float(np.percentile(level, 10)) + rise
+
+
+def rise_from(loud: np.ndarray, first: int) -> int | None:
+    """The first frame from ``first`` on that starts three loud frames in a row; None where none does.
+
+    >>> rise_from(np.array([1, 0, 1, 1, 1, 1], dtype=bool), 0)
+    2
+    """
+    return next((f for f in range(first, len(loud) - 2) if loud[f] and loud[f + 1] and loud[f + 2]), None)

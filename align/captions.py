@@ -571,10 +571,12 @@ def _segment(words: list[CaptionWord], first: int, stop: int, label: str | None,
     return cues[::-1]
 
 
-def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle()) -> list[Cue]:
+def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle(),
+              avoid: list[tuple[float, float]] = ()) -> list[Cue]:
     """Cues for the shown words: each starts with its first word, ends when its speech and reading time
     are over, and holds one speaker. ``style.speaker_prefix`` adds a visible ``Name:`` at each change of
-    speaker, within the line length.
+    speaker, within the line length. A cue is not held into any of the ``avoid`` spans (speech the transcript
+    lacks: an ad); one left too short starts earlier instead.
 
     >>> ws = [CaptionWord(k, t, k * 0.3, k * 0.3 + 0.25, s) for k, (t, s) in enumerate(
     ...       [("Hello", "Ann"), ("Bob.", "Ann"), ("Hi", "Bob"), ("Ann.", "Bob")])]
@@ -600,7 +602,30 @@ def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle()) ->
             cues.append(Cue(part[0].start, end, speaker, lines, part, label if i == first else None))
     _lead_in(cues, style)
     _settle(cues, style)
+    _clear_of(cues, avoid, style)
     return cues
+
+
+def _clear_of(cues: list[Cue], avoid: list[tuple[float, float]], style: CaptionStyle) -> None:
+    """End each cue held into one of the ``avoid`` spans where the span starts (not before its own words end); a cue
+    left shorter than ``min_duration`` starts earlier, by ``lead_in`` at most, where the cue before leaves room.
+
+    >>> said = [CaptionWord(0, "Thanks.", 3.0, 3.3, "A")]
+    >>> a, b = Cue(0.0, 1.0, "A", ["Hi."]), Cue(3.0, 3.834, "A", ["Thanks."], said)
+    >>> _clear_of([a, b], [(3.4, 9.0)], CaptionStyle()); b.start, b.end
+    (2.75, 3.4)
+    """
+    for k, cue in enumerate(cues):
+        spoken_end = max((w.end for w in cue.words), default=cue.start)
+        cut = False
+        for lo, hi in avoid:
+            if cue.start < lo < cue.end:
+                cue.end, cut = max(lo, spoken_end), True
+        wanted = cue.end - min(style.min_duration, style.max_duration)
+        if cut and wanted < cue.start:  # a subtitler's lead-in, as far as the cue before and ``lead_in`` allow
+            room = math.ceil((cues[k - 1].end + style.min_gap) * 1000 - 1e-6) / 1000 if k else 0.0
+            first = min((w.start for w in cue.words), default=cue.start)
+            cue.start = min(cue.start, max(room, first - style.lead_in, math.floor(wanted * 1000) / 1000))
 
 
 def _lead_in(cues: list[Cue], style: CaptionStyle) -> None:

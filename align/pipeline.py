@@ -19,6 +19,7 @@ from align.errors import AudioError, MismatchError
 from align.cache import WindowMemo
 from align.confidence import evidence, on_time_probability
 from align.corrections import anchored, check_corrections
+from align.forced import forced_recognise, start_at_sound
 from align.recognition import Progress, RecognitionOptions, cache_dir, cached_recognise, recognise
 from align.refine import refine_times
 from align.report import build_report
@@ -41,6 +42,7 @@ class Options:
     style: CaptionStyle = field(default_factory=CaptionStyle)
     min_found_share: float = 0.0  # below this share of transcript words found, raise MismatchError
     refine: bool = True  # refine word times by forced alignment (PocketSphinx, English)
+    fast: bool = False  # force the transcript through the decoder, decode freely only where it does not fit
     corrections: dict | None = None  # a producer's corrections ({"words": [{"ref", "start"}]}, align.corrections)
 
 
@@ -71,7 +73,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     anchors, skipped = check_corrections(options.corrections, transcript, seconds) if options.corrections else ([], [])
     from_cache = False
     if words is None:
-        words, from_cache = episode.recognise()
+        words, from_cache = episode.forced(transcript) if options.fast else episode.recognise()
     if not words:
         raise AudioError(f"{episode.name}: no speech was recognised in it")
     if progress:
@@ -83,12 +85,15 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     if found < options.min_found_share:
         raise MismatchError(f"only {found:.0%} of the transcript's words were found in the audio: is it the "
                             "transcript of this episode? (--force writes the captions anyway)")
+    if options.fast:  # no refinement: start each word stretched over a pause where its sound begins
+        alignment = replace(alignment, timings=start_at_sound(
+            alignment.timings, episode.samples, [t.text for t in transcript.tokens], episode.memo))
     if anchors:  # the corrected words, and the words that would cross them, before refinement aligns around them
         alignment = replace(alignment, timings=anchored(alignment.timings, anchors))
     refinement = None
     aligned = alignment
     how = ["unrefined" if t.start is not None and t.status != "note" else "" for t in alignment.timings]
-    if options.refine:
+    if options.refine and not options.fast:
         timings, refinement = refine_times(alignment, episode.samples, episode.language, progress, episode.memo,
                                            workers=options.threads or min(8, os.cpu_count() or 1))
         alignment = replace(alignment, timings=timings)
@@ -107,7 +112,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     if refinement is not None:
         report["refinement"] = {k: v for k, v in asdict(refinement).items() if k != "how"}
     episode.memo.save()
-    cues = make_cues(caption_words(alignment), options.style)
+    cues = make_cues(caption_words(alignment), options.style, [(u.start, u.end) for u in alignment.unscripted])
     return Result(transcript, alignment, cues, report, from_cache, rows)
 
 
@@ -160,10 +165,42 @@ class _Episode:
 
     def samples(self) -> np.ndarray:
         if self._samples is None:
+            kept = self._kept_samples()
+            self._samples = kept() if kept is not None else None
+        if self._samples is None:
             if self.progress:
                 self.progress("decoding audio", 0, 1)
             self._samples = load_audio(self.audio)
+            kept = self._kept_samples()
+            if kept is not None:
+                kept(self._samples)
         return self._samples
+
+    def _kept_samples(self):
+        """For --fast with the cache: the decoded samples kept beside the recognition cache (115 MB an hour), so
+        that a run after a transcript fix reads the few windows it needs instead of decoding the whole file. A
+        callable that returns them (None where they are missing or damaged), or keeps them when given them."""
+        if not (self.options.fast and self.options.cache and self.digest):
+            return None
+        path = cache_dir() / f"samples-{self.digest}.npy"
+
+        def kept(samples: np.ndarray | None = None):
+            if samples is None:
+                try:
+                    found = np.load(path, mmap_mode="r", allow_pickle=False)
+                except (OSError, ValueError):
+                    return None
+                return found if found.dtype == np.int16 and found.ndim == 1 else None
+            partial = path.with_name(path.name + f".{os.getpid()}.part")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with open(partial, "wb") as out:
+                    np.save(out, samples, allow_pickle=False)
+                os.replace(partial, path)
+            except OSError:  # a cache that cannot be written only costs speed next time
+                partial.unlink(missing_ok=True)
+            return None
+        return kept
 
     def recognise(self) -> tuple[list[RecognisedWord], bool]:
         rec_options = RecognitionOptions(language=self.language)
@@ -171,6 +208,14 @@ class _Episode:
             return recognise(self.model(), self.audio, rec_options, self.progress), False
         return cached_recognise(self.model, self.samples, self.digest, self.spec.identity, rec_options,
                                 self.options.cache, self.progress)
+
+    def forced(self, transcript: Transcript) -> tuple[list[RecognisedWord], bool]:
+        """Words heard, by forcing the transcript through the decoder (align.forced); True where every window
+        came from the memo of an earlier run."""
+        words = [t.text for t in transcript.tokens if not t.is_note]
+        found, computed = forced_recognise(self.model, self.samples, words, self.language, self.memo,
+                                           self.spec.identity, progress=self.progress)
+        return found, computed == 0
 
     def verify(self, words: list[str], lo: float, hi: float) -> list[tuple[float, float, float]]:
         if self._acoustic is None:

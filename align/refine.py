@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from align import repeats as repeats_in_sound
-from align.audio import SAMPLE_RATE
+from align.audio import SAMPLE_RATE, loud_frames, rise_from
 from align.cache import WindowMemo
 from align.normalise import number_words
 
@@ -710,15 +710,10 @@ def _start_at_onsets(timings, spoken: list[int], words: set[int], onset) -> int:
 def _onset(pcm: np.ndarray, lo: float, start: float) -> float | None:
     """The time, from ONSET_SEARCH before ``start``, where three 10 ms frames in a row of ``pcm`` (the audio from
     ``lo``) are ONSET_RISE over its quietest tenth; None if there is none."""
-    frame = SAMPLE_RATE // 100
-    pcm = pcm.astype(np.float32)
-    frames = pcm[: len(pcm) // frame * frame].reshape(-1, frame)
-    if len(frames) < 10:
+    loud = loud_frames(pcm, ONSET_RISE)
+    if len(loud) < 10:
         return None
-    level = 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
-    loud = level > float(np.percentile(level, 10)) + ONSET_RISE
-    first = max(0, int((start - ONSET_SEARCH - lo) * 100))
-    rise = next((f for f in range(first, len(loud) - 2) if loud[f] and loud[f + 1] and loud[f + 2]), None)
+    rise = rise_from(loud, max(0, int((start - ONSET_SEARCH - lo) * 100)))
     return None if rise is None else round(lo + rise / 100, 3)
 
 

@@ -1,7 +1,7 @@
 """Run align on the public benchmark episodes and score every output with the shared score.py.
 
 usage: python bench/run.py [EPISODES_DIR] [--episodes real,seed-full,...] [--out bench/out] [--no-cache]
-       [--baseline]
+       [--baseline] [--fast]
 
 EPISODES_DIR defaults to bench/episodes (built by ../shared/bench/build_public_set.sh when missing).
 For each episode it times a cold run (recognition not cached) and a warm run (cached recognition, as after
@@ -113,8 +113,10 @@ def main() -> None:
     ap.add_argument("--baseline", action="store_true")
     ap.add_argument("--warm-only", action="store_true", help="reuse the cache from an earlier run")
     ap.add_argument("--plain", action="store_true", help="also time plain faster-whisper transcription")
+    ap.add_argument("--fast", action="store_true", help="run align --fast")
     a = ap.parse_args()
     episodes_dir = Path(a.episodes_dir)
+    extra = ["--fast"] if a.fast else []
     if not episodes_dir.exists():
         subprocess.run(["bash", str(SHARED / "build_public_set.sh"), str(episodes_dir)], check=True,
                        env=dict(os.environ, PYTHON=sys.executable))
@@ -127,8 +129,8 @@ def main() -> None:
         cache = str(out / "cache")
         if not a.warm_only:
             shutil.rmtree(cache, ignore_errors=True)
-            row["cold"] = run_align(audio, episode / "transcript.txt", out, cache, [])
-        row["warm"] = run_align(audio, episode / "transcript.txt", out, cache, [])
+            row["cold"] = run_align(audio, episode / "transcript.txt", out, cache, extra)
+        row["warm"] = run_align(audio, episode / "transcript.txt", out, cache, extra)
         if "cold" in row:
             row["warm_over_cold"] = round(row["warm"]["wall_s"] / row["cold"]["wall_s"], 3)
             duration = json.loads((episode / "truth.json").read_text())["duration"]

@@ -1,0 +1,427 @@
+"""Fast recognition: the transcript forced through Whisper's decoder window by window, free decoding only where
+the audio and the text disagree (``align --fast``).
+
+Free (greedy) decoding costs about as much as the encoder again; a forced pass over known text costs a tenth of
+that. So the transcript's words are taken in order, a 30-second window at a time from where the last accepted
+word ended: the decoder is teacher-forced with the next words and cross-attention times them. Words it scores as
+said are accepted as if the recogniser had heard them. Where the first words of a window do not fit (page text,
+a passage cut from the audio, an ad, music), that window alone is decoded freely, and the free words both tell
+where the transcript resumes and go to the aligner as speech the transcript may lack. The aligner then treats
+both kinds of word as it treats recognised words.
+"""
+from __future__ import annotations
+
+import difflib
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+from align.acoustic import LoadsLazily
+from align.aligner import COMMON, RecognisedWord
+from align.audio import SAMPLE_RATE, as_float, loud_frames, rise_from
+from align.cache import WindowMemo
+from align.normalise import spoken_units
+
+__all__ = ["forced_recognise", "log_mel", "ForcedOptions"]
+
+Progress = Callable[[str, float, float], None]
+WINDOW = 30.0
+HOP = 160  # samples per mel frame (10 ms)
+FRAMES = 3000  # mel frames Whisper's encoder takes
+PER_SECOND = 50  # cross-attention frames a second
+FIRST_WORD = 1.0  # seconds: the longest that a window's first word is taken to last
+
+
+@dataclass(frozen=True)
+class ForcedOptions:
+    said: float = 0.1  # a word's mean token probability from which it counts as said
+    bad_run: int = 4  # this many misfits (under ``said``, or squeezed into no time) of five words end a window
+    margin: float = 1.5  # seconds before a window's end within which words are left to the next window
+    max_words: int = 110  # words forced through one window (about 45 s of speech)
+    max_tokens: int = 220  # and at most this many text tokens (the decoder holds 448)
+    long: float = 3.0  # seconds from which a word's span (to the next word) holds audio the text lacks
+    doubt: float = 3.0  # seconds of forced words before a misfit or a long gap left to free decoding
+    retract: float = 6.0  # seconds of forced words taken back when audio the text lacks follows them
+    shift: float = -0.1  # added to every forced start: cross-attention starts words late (fit episodes: +73 to +113 ms)
+
+
+def log_mel(clip: np.ndarray, filters: np.ndarray) -> np.ndarray:
+    """Whisper's log-Mel features of a clip of at most 30 s, padded to 3000 frames (as faster-whisper pads).
+
+    >>> from faster_whisper.feature_extractor import FeatureExtractor
+    >>> extractor = FeatureExtractor()
+    >>> clip = np.random.RandomState(0).randn(16000 * 5).astype(np.float32) * 0.1
+    >>> ours = log_mel(clip, extractor.mel_filters)
+    >>> theirs = extractor(clip)
+    >>> ours.shape, bool(np.abs(ours[:, :theirs.shape[1]] - theirs).max() < 1e-3)
+    ((80, 3000), True)
+    """
+    n_fft = 400
+    padded = np.pad(np.pad(clip.astype(np.float32), (0, HOP)), (n_fft // 2, n_fft // 2), mode="reflect")
+    count = 1 + (len(padded) - n_fft) // HOP - 1  # the last frame is dropped, as Whisper does
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::HOP][:count]
+    window = np.hanning(n_fft + 1)[:-1].astype(np.float32)
+    power = np.abs(np.fft.rfft(frames * window, axis=-1)).astype(np.float32) ** 2
+    mel = filters.astype(np.float32) @ power.T
+    log = np.log10(np.maximum(mel, 1e-10))
+    log = np.maximum(log, log.max() - 8.0)
+    log = (log + 4.0) / 4.0
+    out = np.zeros((log.shape[0], FRAMES), dtype=np.float32)
+    out[:, :min(FRAMES, log.shape[1])] = log[:, :FRAMES]
+    return out
+
+
+class _Windows(LoadsLazily):
+    """One episode's audio, model and memo: forced and free passes over 30-second windows."""
+
+    def __init__(self, model, samples, language: str, memo: WindowMemo, identity: str, options: ForcedOptions):
+        self._model = model
+        self._samples = samples
+        self.memo = memo
+        self.identity = identity
+        self.options = options
+        self.language = language
+        self._tokenizer = None
+        self._encoded: tuple[float, object, int] | None = None
+        self.forced_calls = self.free_calls = 0
+        total = memo.get(("duration",), float)
+        if total is None:
+            total = len(self.samples) / SAMPLE_RATE
+            memo.put(("duration",), total)
+        self.total = total
+
+    def tokens(self, word: str) -> list[int]:
+        if self._tokenizer is None:
+            from faster_whisper.tokenizer import Tokenizer
+
+            self._tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual,
+                                        task="transcribe", language=self.language)
+        return self._tokenizer.encode(" " + word)
+
+    def _encode(self, start: float):
+        if self._encoded is None or self._encoded[0] != start:
+            clip = as_float(self.samples[int(start * SAMPLE_RATE):int((start + WINDOW) * SAMPLE_RATE)])
+            features = log_mel(clip, self.model.feature_extractor.mel_filters)
+            frames = min(FRAMES, len(clip) // HOP)
+            self._encoded = (start, self.model.encode(features), frames)
+        return self._encoded[1], self._encoded[2]
+
+    def force(self, start: float, words: list[str]) -> list[tuple[float, float, float]]:
+        """(start, end, probability) of each word, forced through the window from ``start``. The first word
+        always starts at the window's start (where cross-attention's warping path begins)."""
+        key = ("forced", self.identity, words, round(start, 2))
+        found = self.memo.get(key, list[tuple[float, float, float]])
+        if found is not None and len(found) == len(words):
+            return [tuple(w) for w in found]
+        self.forced_calls += 1
+        encoded, frames = self._encode(start)
+        out = self._time(encoded, frames, start, [self.tokens(word) for word in words])
+        self.memo.put(key, out)
+        return out
+
+    def _time(self, encoded, frames: int, start: float, groups: list[list[int]]) -> list[tuple[float, float, float]]:
+        """(start, end, mean token probability) of each group of text tokens, teacher-forced in order."""
+        tokens = [t for group in groups for t in group]
+        if not tokens:
+            return [(start, start, 0.0) for _ in groups]
+        result = self.model.model.align(encoded, self._tokenizer.sot_sequence, [tokens], frames,
+                                        median_filter_width=7)[0]
+        probabilities = np.asarray(result.text_token_probs, dtype=float)
+        token_start = np.full(len(tokens) + 1, np.nan)
+        for text_index, time_index in result.alignments:
+            if text_index <= len(tokens) and np.isnan(token_start[text_index]):
+                token_start[text_index] = time_index
+        token_start[-1] = frames // 2 if np.isnan(token_start[-1]) else token_start[-1]
+        for k in range(len(tokens) - 1, -1, -1):
+            if np.isnan(token_start[k]):
+                token_start[k] = token_start[k + 1]
+        out, first = [], 0
+        for n, group in enumerate(groups):
+            if not group:
+                out.append((start, start, 0.0))
+                continue
+            last = first + len(group)
+            a = start + token_start[first] / PER_SECOND
+            b = start + token_start[last] / PER_SECOND
+            if n == 0:  # the warping path starts every window with its first word: keep a word's length of it
+                a = max(a, b - FIRST_WORD)
+            out.append((round(float(a), 3), round(float(max(a, b)), 3),
+                        round(float(probabilities[first:last].mean()), 3)))
+            first = last
+        return out
+
+    def free(self, start: float) -> list[RecognisedWord]:
+        """The words a free (greedy) decoding of the window from ``start`` hears, timed by cross-attention within
+        the segments that the decoder's timestamps mark."""
+        key = ("free", self.identity, round(start, 2))
+        found = self.memo.get(key, list[tuple[str, float, float, float]])
+        if found is not None:
+            return [RecognisedWord(*w) for w in found]
+        self.free_calls += 1
+        encoded, frames = self._encode(start)
+        self.tokens("")  # the tokenizer
+        tokenizer = self._tokenizer
+        result = self.model.model.generate(encoded, [list(tokenizer.sot_sequence)], beam_size=1, max_length=448,
+                                           suppress_blank=True, suppress_tokens=_suppressed(tokenizer))[0]
+        groups: list[list[int]] = []
+        begins: list[float] = []  # the start of the segment each word opens, or -1
+        segment_start = 0.0
+        opens = True
+        for token in result.sequences_ids[0]:
+            if token >= tokenizer.timestamp_begin:
+                segment_start, opens = (token - tokenizer.timestamp_begin) * 0.02, True
+                continue
+            if token >= tokenizer.eot:
+                continue
+            piece = tokenizer.decode([token])
+            if not groups or piece.startswith(" ") or opens:
+                groups.append([token])
+                begins.append(segment_start if opens else -1.0)
+                opens = False
+            else:
+                groups[-1].append(token)
+        times = self._time(encoded, frames, start, groups)
+        words = []
+        for group, begin, (a, b, probability) in zip(groups, begins, times):
+            text = tokenizer.decode(group).strip()
+            if text:
+                a = max(a, start + begin) if begin >= 0 else a
+                words.append(RecognisedWord(text, round(a, 3), round(max(a, b), 3), probability))
+        words = [w for w in words if w.start < start + frames / 100]
+        if len(words) < frames / 100 / 3:  # greedy decoding gave up (noise, music): decode as recognition does
+            words = self._recognise(start, start + frames / 100)
+        self.memo.put(key, [[w.text, w.start, w.end, w.probability] for w in words])
+        return words
+
+
+    def _recognise(self, start: float, stop: float) -> list[RecognisedWord]:
+        clip = as_float(self.samples[int(start * SAMPLE_RATE):int(stop * SAMPLE_RATE)])
+        segments, _ = self.model.transcribe(clip, language=self.language, beam_size=1, word_timestamps=True,
+                                            vad_filter=True, condition_on_previous_text=False)
+        return [RecognisedWord(w.word.strip(), round(start + w.start, 3), round(start + w.end, 3),
+                               round(float(w.probability), 3))
+                for segment in segments for w in (segment.words or []) if w.word.strip()]
+
+
+def _suppressed(tokenizer) -> list[int]:
+    from faster_whisper.transcribe import get_suppressed_tokens
+
+    return list(get_suppressed_tokens(tokenizer, (-1,)) or [])
+
+
+def _units(text: str) -> list[str]:
+    return spoken_units(text)
+
+
+def _last_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], first: int,
+               near: int = 400) -> tuple[int, int] | None:
+    """(index into ``heard``, index into the text) of the last heard word that says the text from ``first`` on,
+    in order: the end of the last run of at least three words (not all of them common) that the heard words and
+    the next ``near`` words of the text share; None where they share none.
+
+    >>> said = [RecognisedWord(w, k, k + 1, 1.0) for k, w in enumerate("buy our soap we met in paris".split())]
+    >>> text = [(w,) for w in "hello we met in paris great".split()]
+    >>> _last_said(said, text, 1)
+    (6, 4)
+    """
+    heard_units = [u for w in heard for u in _units(w.text)]
+    owners = [k for k, w in enumerate(heard) for _ in _units(w.text)]
+    flat, flat_owner = [], []
+    for i in range(first, min(first + near, len(text_units))):
+        flat += text_units[i]
+        flat_owner += [i] * len(text_units[i])
+    matcher = difflib.SequenceMatcher(None, heard_units, flat, autojunk=False)
+    runs = [m for m in matcher.get_matching_blocks() if m.size >= 3
+            and not all(u in COMMON for u in heard_units[m.a:m.a + m.size])]
+    if not runs:
+        return None
+    run = runs[-1]
+    return owners[run.a + run.size - 1], flat_owner[run.b + run.size - 1]
+
+
+def forced_recognise(model, samples, words: list[str], language: str | None = "en",
+                     memo: WindowMemo | None = None, identity: str = "", options: ForcedOptions = ForcedOptions(),
+                     progress: Progress | None = None) -> tuple[list[RecognisedWord], int]:
+    """Words heard in the audio, in order: the transcript's own ``words`` where a forced pass finds them said
+    (with their forced times), and freely decoded words where it does not. Also returns how many windows were
+    computed (not found in ``memo``).
+
+    ``model`` and ``samples`` may be callables that load them, called only when a window is not in ``memo``."""
+    windows = _Windows(model, samples, language or "en", memo or WindowMemo(None), identity, options)
+    text_units = [tuple(_units(w)) for w in words]
+    spoken = [k for k, u in enumerate(text_units) if u]
+    spoken_units = [text_units[k] for k in spoken]
+    placed: list[tuple[int, RecognisedWord]] = []  # transcript words the forced pass found, by index into spoken
+    heard_out: list[RecognisedWord] = []  # words of free decoding
+    t, p = 0.0, 0  # p indexes ``spoken``; from t on, the audio has not been accounted for
+    lead = False  # the window at t starts with spoken[p - 1], already placed
+    check = False  # decode the window at t freely before forcing anything through it
+    seen: set[tuple[float, int, bool]] = set()
+    floor = 0.0  # heard words from here on are new (not words already placed)
+    guard = 0.0  # no forced word before this is taken back
+    while t < windows.total - 0.5:
+        if progress:
+            progress("aligning the transcript to the audio", t, windows.total)
+        end = min(windows.total, t + WINDOW)
+        last = end >= windows.total - 0.01
+        if p >= len(spoken) or (t, p, check) in seen:
+            # the text is used up (what is left is speech the transcript lacks, if any), or no step was made
+            heard = [w for w in windows.free(t) if w.start >= floor]
+            heard_out += heard
+            p = _covered(heard, spoken_units, p) if p < len(spoken) else p
+            t = end if last or not heard else max(t + 1.0, min(end - options.margin, heard[-1].end))
+            lead = check = False
+            continue
+        seen.add((t, p, check))
+        if not check:
+            first = p - 1 if lead else p
+            batch, count = [], 0
+            for k in spoken[first:first + options.max_words]:
+                count += len(words[k]) // 3 + 1  # a generous estimate of its tokens, no tokenizer needed
+                if count > options.max_tokens and batch:
+                    break
+                batch.append(k)
+            forced = windows.force(t, [words[k] for k in batch])
+            if lead and forced[0][1] - forced[0][0] > options.long:
+                # audio the text lacks follows the word the last window ended on: the last window may have put
+                # words of the text into it, so take back its last seconds and listen from there
+                cutoff = max(guard, forced[0][0] - options.retract)
+                while placed and placed[-1][1].start >= cutoff and len(placed) > 1:
+                    p = placed.pop()[0]
+                heard_out = [w for w in heard_out if w.start < cutoff]
+                t, floor, guard, lead, check = cutoff, cutoff, forced[0][0], False, True
+                continue
+            skip = 1 if lead else 0
+            keep, why = _accepted(forced, end, last, options, whole=first + len(batch) >= len(spoken), skip=skip)
+            if why != "window":  # words just before text or audio that does not fit may have been pulled into it:
+                # leave them to free decoding; a word stretched over a long gap may be on either side of it
+                edge = forced[keep - 1][0] if why == "long" else forced[min(keep, len(forced) - 1)][0]
+                while keep > skip and forced[keep - 1][0] >= edge - options.doubt:
+                    keep -= 1
+            for n, (k, (a, b, prob)) in enumerate(zip(batch[skip:keep], forced[skip:keep]), start=first + skip):
+                if prob >= options.said:  # a word that does not fit is left to the aligner
+                    placed.append((n, RecognisedWord(words[k], round(a + options.shift, 3), round(b, 3),
+                                                     max(prob, 0.5))))
+                    floor = max(floor, a + 0.1, min(b - 0.1, a + 1.0))
+            p += keep - skip
+            if why == "window" and keep > skip:  # the window is used up: the next starts at its last word
+                t, lead = forced[keep - 1][0], True
+                continue
+            check = True  # text not in the audio, or audio not in the text, follows: decode this window freely
+            continue
+        check = lead = False
+        heard = [w for w in windows.free(t) if w.start >= floor]
+        found = _last_said(heard, spoken_units, p)
+        if found is None:  # nothing of the text ahead: the rest of the window is speech (or music) the text lacks
+            heard_out += heard
+            t = end if last or not heard else max(t + 1.0, min(end - options.margin, heard[-1].end))
+            continue
+        h, q = found  # heard[h] says spoken[q]: the heard words account for the audio up to it
+        heard_out += heard[:h + 1]
+        t, p, lead = max(t, heard[h].start), q + 1, True
+        floor = max(floor, heard[h].start + 0.1)
+    out = sorted([w for _, w in placed] + heard_out, key=lambda w: w.start)
+    if progress:
+        progress("aligning the transcript to the audio", windows.total, windows.total)
+    return out, windows.forced_calls + windows.free_calls
+
+
+def _covered(heard: list[RecognisedWord], spoken_units: list[tuple[str, ...]], p: int) -> int:
+    """Where the text goes on after heard words that say it in order from ``p`` (at least one word on)."""
+    for w in heard:
+        if p < len(spoken_units) and tuple(_units(w.text)) == spoken_units[p]:
+            p += 1
+    return min(len(spoken_units), p + 1) if heard else p
+
+
+def _accepted(forced: list[tuple[float, float, float]], end: float, last: bool, options: ForcedOptions,
+              whole: bool, skip: int = 0) -> tuple[int, str]:
+    """How many of the forced words, from the first, count as said in this window, and why no more: "window"
+    (the rest lie too near its end), "bad" (a run of words that do not fit) or "long" (the next word stretches
+    over more than ``long`` seconds: audio the text lacks).
+
+    >>> o = ForcedOptions()
+    >>> _accepted([(0, 1, .9), (1, 2, .8), (2, 3, .01), (3, 4, .9), (4, 4, .9), (4, 5, .01), (5, 6, .01)], 30,
+    ...           False, o, True)
+    (2, 'bad')
+    >>> _accepted([(0, 1, .9), (1, 2, .8), (27, 29.5, .9), (29.5, 30, .9)], 30, False, o, False)
+    (2, 'window')
+    >>> _accepted([(0, 1, .9), (1, 9, .8), (9, 10, .9), (10, 11, .9), (11, 12, .9)], 30, False, o, False)
+    (2, 'long')
+    """
+    keep = skip
+    recent: list[int] = []  # the misfits among the last five words
+    limit = len(forced) if whole else max(0, len(forced) - 2)  # the last words absorb the window's rest
+    for k in range(skip, limit):
+        a, b, prob = forced[k]
+        if not last and b > end - options.margin:
+            return keep, "window"
+        recent = [m for m in recent if m > k - 5]
+        if prob < options.said or b - a < 0.02:  # unlikely, or squeezed into no time at all
+            recent.append(k)
+            if len(recent) >= options.bad_run:
+                return min(keep, recent[0]), "bad"
+            continue
+        keep = k + 1
+        if b - a > options.long:
+            return keep, "long"
+    return keep, "window"
+
+
+STRETCHED = 0.8  # seconds from which a forced word's span is taken to hold a pause before the word too
+RISE = 12.0  # dB over the span's quietest tenth that three 10 ms frames in a row reach where the word starts
+
+
+def start_at_sound(timings: list, samples, texts: list[str], memo: WindowMemo | None = None) -> list:
+    """The timings with each stretched word after a punctuation mark (where cross-attention often starts the word
+    after a pause where the pause starts) started where the sound rises after a quiet fifth of a second near the
+    start of its span (after any word, in a transcript written without punctuation). ``texts`` are the tokens'
+    texts; ``samples`` may be a callable that loads them, called only for a span that ``memo`` lacks.
+
+    >>> from align.aligner import WordTiming
+    >>> pcm = np.zeros(SAMPLE_RATE * 3, dtype=np.int16)
+    >>> pcm[int(1.5 * SAMPLE_RATE):int(2.2 * SAMPLE_RATE)] = 8000  # the word, after 1.5 s of quiet
+    >>> before = WordTiming(0, "matched", 0.0, 0.2)
+    >>> [t.start for t in start_at_sound([before, WordTiming(1, "matched", 0.2, 2.3)], pcm, ["Well,", "yes"])]
+    [0.0, 1.49]
+    >>> texts = ["Well", "yes", "I", "think", "so."] * 4
+    >>> [t.start for t in start_at_sound([before, WordTiming(1, "matched", 0.2, 2.3)], pcm, texts)]
+    [0.0, 0.2]
+    """
+    out = []
+    marked = [text.rstrip("\"'”’)»").endswith((".", ",", "?", "!", ";", ":")) for text in texts]
+    unpunctuated = sum(marked) < 0.05 * max(1, len(texts))  # then any word may follow a pause
+    after_mark = False  # the spoken word before ends with a punctuation mark
+    for t in timings:
+        if t.start is None:
+            out.append(t)
+            continue
+        stretched, after_mark = after_mark or unpunctuated, marked[t.token]
+        if not stretched or t.status != "matched" or t.end - t.start < STRETCHED:
+            out.append(t)
+            continue
+        key = ("sound", round(t.start, 3), round(t.end, 3), RISE)
+        found = memo.get(key, tuple[float | None]) if memo is not None else None
+        if found is None:
+            if callable(samples):
+                samples = samples()
+            found = [_rise_after_quiet(samples[int(t.start * SAMPLE_RATE):int(t.end * SAMPLE_RATE)])]
+            if memo is not None:
+                memo.put(key, found)
+        rise = found[0]
+        out.append(t if rise is None else replace(t, start=round(t.start + rise - 0.01, 3)))
+    return out
+
+
+def _rise_after_quiet(pcm: np.ndarray) -> float | None:
+    """Seconds into ``pcm`` where three 10 ms frames in a row are RISE dB over its quietest tenth, after a fifth of
+    a second quieter than that which begins in its first half second; None where there is none, or where less than
+    a fifth of a second is left after it."""
+    loud = loud_frames(pcm, RISE)
+    if len(loud) < 45:
+        return None
+    quiet = next((f for f in range(min(50, len(loud) - 20)) if not loud[f:f + 20].any()), None)
+    rise = None if quiet is None else rise_from(loud, quiet + 20)
+    return None if rise is None or len(loud) - rise < 20 else rise / 100

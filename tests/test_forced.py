@@ -1,0 +1,106 @@
+"""align --fast: the transcript forced through the decoder window by window (align/forced.py), with the real
+tiny.en model on the harbour fixture (page text, a cut paragraph and an ad read), and its parts alone."""
+import json
+import re
+import statistics
+
+import pytest
+
+from align.aligner import RecognisedWord
+from align.cli import run
+from align.forced import ForcedOptions, _accepted, _last_said
+from align.pipeline import Options, align_episode
+from align.recognition import cache_dir
+from helpers import start_errors
+
+
+def norm(text):
+    return re.sub(r"[^0-9a-z]+", "", text.lower())
+
+
+@pytest.fixture(scope="module")
+def fast(harbour):
+    return align_episode(harbour["audio"], harbour["transcript"], Options(fast=True))
+
+
+def test_every_spoken_word_is_captioned_in_order(fast, harbour):
+    spoken = [norm(w["text"]) for w in harbour["truth"]["words"] if w.get("why") not in ("cut", "cruft")]
+    shown = [norm(w.text) for cue in fast.cues for w in cue.words]
+    assert [w for w in shown if w] == [w for w in spoken if w]
+
+
+def test_cut_text_and_page_text_are_reported_not_captioned(fast, harbour):
+    cut = " ".join(w["text"] for w in harbour["truth"]["words"] if w.get("why") == "cut")
+    shown = " ".join(c.text.replace("\n", " ") for c in fast.cues)
+    assert cut and cut not in shown
+    reported = " ".join(p["text"] for p in fast.report["not_in_audio"])
+    assert cut in reported and "Comments are closed." in reported
+
+
+def test_no_cue_over_the_ad_and_the_ad_is_reported(fast, harbour):
+    (ad_start, ad_end), = harbour["truth"]["unscripted_audio"]
+    assert not any(c.start < ad_end - 0.5 and c.end > ad_start + 0.5 for c in fast.cues)
+    assert any(s["start"] < ad_end and s["end"] > ad_start for s in fast.report["not_in_transcript"])
+
+
+def test_word_starts_are_near_the_truth(fast, harbour):
+    errors = start_errors(fast, harbour["truth"]["words"])
+    print(f"fast: median {statistics.median(errors):.3f} s, over 1 s {sum(e > 1.0 for e in errors)} of {len(errors)}")
+    assert statistics.median(errors) <= 0.15
+    assert sum(e > 1.0 for e in errors) <= 0.02 * len(errors)
+
+
+def test_a_rerun_computes_no_window_again(harbour, tmp_path, monkeypatch):
+    out = tmp_path / "ep.json"
+    assert run([str(harbour["audio"]), str(harbour["transcript"]), "--fast", "-o", str(out), "-q"]) == 0
+    first = json.loads(out.read_text())
+    import align.forced
+
+    calls = []
+    real = align.forced.forced_recognise
+
+    def counting(*args, **kwargs):
+        words, computed = real(*args, **kwargs)
+        calls.append(computed)
+        return words, computed
+
+    monkeypatch.setattr("align.pipeline.forced_recognise", counting)
+    assert run([str(harbour["audio"]), str(harbour["transcript"]), "--fast", "-o", str(out), "-q"]) == 0
+    assert calls == [0]
+    assert json.loads(out.read_text())["segments"] == first["segments"]
+
+
+def test_a_window_accepts_words_until_the_text_stops_fitting():
+    options = ForcedOptions()
+    said = [(k, k + 0.5, 0.9) for k in range(6)]
+    assert _accepted(said, 30.0, False, options, whole=True) == (6, "window")
+    squeezed = said[:2] + [(2, 2, 0.9), (2, 2, 0.8), (2, 2, 0.01), (2, 2, 0.7)] + said[2:]
+    assert _accepted(squeezed, 30.0, False, options, whole=True) == (2, "bad")
+    # the last two words absorb the rest of the window: they wait for the next one
+    assert _accepted(said, 30.0, False, options, whole=False) == (4, "window")
+
+
+def test_heard_words_resume_the_text_after_an_ad():
+    heard = [RecognisedWord(w, k, k + 0.4, 0.9) for k, w in
+             enumerate("buy the sea salt soap today and we went down to the harbour".split())]
+    text = [(w,) for w in "and then we went down to the harbour at dawn".split()]
+    assert _last_said(heard, text, 0) == (12, 7)
+    assert _last_said(heard[:6], text, 0) is None
+
+
+def test_a_fix_to_the_transcript_reads_the_kept_samples(harbour, tmp_path, monkeypatch):
+    transcript = tmp_path / "ep.txt"
+    transcript.write_text(harbour["transcript"].read_text())
+    out = tmp_path / "ep.json"
+    assert run([str(harbour["audio"]), str(transcript), "--fast", "-o", str(out), "-q"]) == 0
+    assert list(cache_dir().glob("samples-*.npy"))
+    text = transcript.read_text()
+    transcript.write_text(text.replace("quiet job", "calm job", 1))
+    assert text != transcript.read_text()
+
+    def no_decoding(path):
+        raise AssertionError("the audio was decoded again")
+
+    monkeypatch.setattr("align.pipeline.load_audio", no_decoding)
+    assert run([str(harbour["audio"]), str(transcript), "--fast", "-o", str(out), "-q"]) == 0
+    assert any(s["body"] == "calm" for s in json.loads(out.read_text())["segments"])
