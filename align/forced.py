@@ -2,17 +2,17 @@
 the audio and the text disagree (``align --fast``).
 
 Free (greedy) decoding costs about as much as the encoder again; a forced pass over known text costs a tenth of
-that. So the transcript's words are taken in order, a 30-second window at a time from where the last accepted
-word ended: the decoder is teacher-forced with the next words and cross-attention times them. Words it scores as
-said are accepted as if the recogniser had heard them. Where the first words of a window do not fit (page text,
-a passage cut from the audio, an ad, music), that window alone is decoded freely, and the free words both tell
-where the transcript resumes and go to the aligner as speech the transcript may lack. The aligner then treats
-both kinds of word as it treats recognised words.
+that. So the transcript's words are taken in order, a 30-second window at a time, each window starting where the
+last word the window before accepted starts (cross-attention's warping path starts every window with its first
+word, so that word's time is kept from the window before): the decoder is teacher-forced with the next words and
+cross-attention times them. Words it scores as said are accepted as if the recogniser had heard them. Where the
+text stops fitting (page text, a passage cut from the audio, an ad, music), that window is decoded freely, and
+the free words both tell where the transcript resumes and go to the aligner as speech the transcript may lack.
+The aligner then treats both kinds of word as it treats recognised words.
 """
 from __future__ import annotations
 
 import difflib
-
 from dataclasses import dataclass, replace
 from typing import Callable
 
