@@ -108,10 +108,11 @@ class AcousticAligner(LoadsLazily):
         if not hasattr(self, "tokenizer"):
             self.tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
                                        language=self.language)
-        clip = as_float(self.samples[int(lo * SAMPLE_RATE):int(hi * SAMPLE_RATE)])
-        features = self.model.feature_extractor(clip)
-        frames = min(features.shape[-1], 3000)
-        encoded = self.model.encode(pad_or_trim(features))
+        if getattr(self, "_encoded", (None,))[0] != (lo, hi):  # the same stretch is often asked about twice
+            clip = as_float(self.samples[int(lo * SAMPLE_RATE):int(hi * SAMPLE_RATE)])
+            features = self.model.feature_extractor(clip)
+            self._encoded = ((lo, hi), self.model.encode(pad_or_trim(features)), min(features.shape[-1], 3000))
+        encoded, frames = self._encoded[1], self._encoded[2]
         tokens: list[int] = []
         owner: list[int] = []
         for k, word in enumerate(words):

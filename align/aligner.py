@@ -638,6 +638,11 @@ class _Gaps:
         long = sum(units.values()) >= LONG_GAP_UNITS
 
         fit_of: dict[int, float] = {}
+        room = hi - lo
+        if all(whole and room < FASTEST_UNIT * sum(units[i] for i in piece) for piece, whole in pieces):
+            for i in run:  # whole paragraphs, none of which fits the gap even spoken at the fastest: not said
+                timings[i] = WordTiming(i, "not_in_audio")
+            return
         if self.verifier is not None and (long or any_whole):
             timed = self.verifier([tokens[i].text for i in run], lo - 0.5, hi + 0.5)
             fit_of = {i: t[2] for i, t in zip(run, timed)}

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -213,6 +214,8 @@ class _Episode:
         """Words heard, by forcing the transcript through the decoder (align.forced); True where every window
         came from the memo of an earlier run."""
         words = [t.text for t in transcript.tokens if not t.is_note]
+        if self._model is None and self.memo.get(("duration",), float) is None:
+            threading.Thread(target=self.model).start()  # a first run: load the model while the audio decodes
         found, computed = forced_recognise(self.model, self.samples, words, self.language, self.memo,
                                            self.spec.identity, progress=self.progress)
         return found, computed == 0

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 audio=$(ls "$episode"/episode.* | head -1); transcript=$episode/transcript.txt
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 for i in $(seq "$rounds"); do
-  rm -rf "$work/cache"
+  rm -rf "$work/cache" "$work/align.json"
   start=$(date +%s.%N)
   ALIGN_CACHE_DIR=$work/cache python -m align.cli "$audio" "$transcript" --fast -o "$work/align.json" -q
   end=$(date +%s.%N); a=$(echo "$end - $start" | bc)

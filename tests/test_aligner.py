@@ -48,6 +48,22 @@ def test_a_cut_paragraph_is_not_in_audio():
     assert all(x.start is not None for x in a.timings if t.tokens[x.token].line != 3)
 
 
+def test_paragraphs_too_long_for_their_gap_are_not_asked_about():
+    t = parse_transcript("A: first we talk about the weather today.\n\n"
+                         "This whole paragraph was removed from the recording by the editor.\n\n"
+                         "A: and then we talk about sports.")
+    asked = []
+
+    def verifier(words, lo, hi):
+        asked.append(words)
+        return [(lo, lo, 0.0) for _ in words]
+
+    words = said("first we talk about the weather today") + said("and then we talk about sports", start=3.0)
+    a = align_words(t, words, verifier=verifier)  # 11 words in the 0.2 s between the two paragraphs
+    assert [t.tokens[x.token].line for x in a.timings if x.status == "not_in_audio"] == [3] * 11
+    assert asked == []
+
+
 def test_page_text_around_the_interview_is_not_in_audio():
     page = "Home News Podcasts\n\nSubscribe to our newsletter for weekly updates and more.\n\n"
     t = parse_transcript(page + "HOST: welcome to the show everyone\n\nLeave a comment below. Share this story.")
