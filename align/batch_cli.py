@@ -56,6 +56,7 @@ def batch(
                                                                               "detected for each)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the recognition cache."),
     no_refine: bool = typer.Option(False, "--no-refine", help="Skip PocketSphinx refinement of word times."),
+    fast: bool = typer.Option(False, "--fast", help="About 3 times faster, word times less precise (align --help)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no table on stderr."),
 ) -> None:
     """Caption every episode of a folder or CSV manifest; one failing episode never stops the others. Writes
@@ -90,7 +91,7 @@ def batch(
                                  ("max_cps", max_cps), ("min_gap", min_gap)) if v is not None}
     caption_style = replace(STYLES[style], speaker_prefix=speaker_prefix, **changes)
     options = Options(model=model, device=device, compute_type=compute_type, threads=threads, language=language,
-                      cache=not no_cache, refine=not no_refine, keep_speaker_case=keep_speaker_case,
+                      cache=not no_cache, refine=not no_refine, fast=fast, keep_speaker_case=keep_speaker_case,
                       style=caption_style, transcript_format=transcript_format,
                       min_found_share=0.0 if allow_mismatch else 0.5)
     settings = Settings(options, word_timestamps=word_timestamps, json_cues=json_cues)

@@ -607,8 +607,9 @@ def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle(),
 
 
 def _clear_of(cues: list[Cue], avoid: list[tuple[float, float]], style: CaptionStyle) -> None:
-    """End each cue held into one of the ``avoid`` spans where the span starts (not before its own words end); a cue
-    left shorter than ``min_duration`` starts earlier, by ``lead_in`` at most, where the cue before leaves room.
+    """End each cue held into one of the ``avoid`` spans where the span starts (not before its last word has begun:
+    a word's end may stretch over the pause before an ad); a cue left shorter than ``min_duration`` starts earlier, by
+    ``lead_in`` at most, where the cue before leaves room.
 
     >>> said = [CaptionWord(0, "Thanks.", 3.0, 3.3, "A")]
     >>> a, b = Cue(0.0, 1.0, "A", ["Hi."]), Cue(3.0, 3.834, "A", ["Thanks."], said)
@@ -616,11 +617,11 @@ def _clear_of(cues: list[Cue], avoid: list[tuple[float, float]], style: CaptionS
     (2.75, 3.4)
     """
     for k, cue in enumerate(cues):
-        spoken_end = max((w.end for w in cue.words), default=cue.start)
+        said_from = max((w.start for w in cue.words), default=cue.start) + 0.1  # the last word is under way by then
         cut = False
         for lo, hi in avoid:
             if cue.start < lo < cue.end:
-                cue.end, cut = max(lo, spoken_end), True
+                cue.end, cut = max(lo, said_from), True
         wanted = cue.end - min(style.min_duration, style.max_duration)
         if cut and wanted < cue.start:  # a subtitler's lead-in, as far as the cue before and ``lead_in`` allow
             room = math.ceil((cues[k - 1].end + style.min_gap) * 1000 - 1e-6) / 1000 if k else 0.0

@@ -104,3 +104,16 @@ def test_a_fix_to_the_transcript_reads_the_kept_samples(harbour, tmp_path, monke
     monkeypatch.setattr("align.pipeline.load_audio", no_decoding)
     assert run([str(harbour["audio"]), str(transcript), "--fast", "-o", str(out), "-q"]) == 0
     assert any(s["body"] == "calm" for s in json.loads(out.read_text())["segments"])
+
+
+def test_batch_fast_writes_what_the_single_command_writes(harbour, tmp_path):
+    import shutil
+
+    source, out = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    shutil.copy(harbour["audio"], source / "ep.mp3")
+    shutil.copy(harbour["transcript"], source / "ep.txt")
+    assert run(["batch", str(source), "-o", str(out), "--fast", "-q"]) == 0
+    single = tmp_path / "single.vtt"
+    assert run([str(harbour["audio"]), str(harbour["transcript"]), "--fast", "-o", str(single), "-q"]) == 0
+    assert (out / "ep.vtt").read_text() == single.read_text()
