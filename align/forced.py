@@ -195,7 +195,6 @@ class _Windows(LoadsLazily):
         self.memo.put(key, [[w.text, w.start, w.end, w.probability] for w in words])
         return words
 
-
     def _recognise(self, start: float, stop: float) -> list[RecognisedWord]:
         clip = as_float(self.samples[int(start * SAMPLE_RATE):int(stop * SAMPLE_RATE)])
         segments, _ = self.model.transcribe(clip, language=self.language, beam_size=1, word_timestamps=True,
