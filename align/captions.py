@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import astuple, dataclass, field, fields
 
 from align.errors import UsageError
 from align.transcript import note_spans
@@ -507,6 +507,20 @@ def _paragraph_runs(block: list[CaptionWord]) -> list[tuple[int, int]]:
     return runs
 
 
+def _laid_out(words: list[CaptionWord], first: int, stop: int, label: str | None, limits: list[float],
+              style: CaptionStyle, memo) -> list[tuple[int, int, list[str]]]:
+    """``_segment``'s split of the block, from ``memo`` where it holds the same block laid out the same way."""
+    if memo is None:
+        return _segment(words, first, stop, label, limits, style)
+    block = [(w.token, w.text, w.start, w.end, w.speaker, w.paragraph) for w in words[first:stop]]
+    key = ("cues", 1, block, label, limits[first:stop + 1], astuple(style))
+    found = memo.get(key, list[tuple[float, float, list[str]]])
+    if found is None:
+        found = [[i - first, j - first, lines] for i, j, lines in _segment(words, first, stop, label, limits, style)]
+        memo.put(key, found)
+    return [(first + int(i), first + int(j), lines) for i, j, lines in found]
+
+
 def _segment(words: list[CaptionWord], first: int, stop: int, label: str | None, limits: list[float],
              style: CaptionStyle) -> list[tuple[int, int, list[str]]]:
     """Cheapest split of words[first:stop] into cues: (first, stop, lines) for each."""
@@ -572,11 +586,12 @@ def _segment(words: list[CaptionWord], first: int, stop: int, label: str | None,
 
 
 def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle(),
-              avoid: list[tuple[float, float]] = ()) -> list[Cue]:
+              avoid: list[tuple[float, float]] = (), memo=None) -> list[Cue]:
     """Cues for the shown words: each starts with its first word, ends when its speech and reading time
     are over, and holds one speaker. ``style.speaker_prefix`` adds a visible ``Name:`` at each change of
     speaker, within the line length. A cue is not held into any of the ``avoid`` spans (speech the transcript
-    lacks: an ad); one left too short starts earlier instead.
+    lacks: an ad); one left too short starts earlier instead. ``memo`` (an align.cache.WindowMemo) keeps each
+    block's layout, so that a run after a transcript fix lays out only the blocks it changed.
 
     >>> ws = [CaptionWord(k, t, k * 0.3, k * 0.3 + 0.25, s) for k, (t, s) in enumerate(
     ...       [("Hello", "Ann"), ("Bob.", "Ann"), ("Hi", "Bob"), ("Ann.", "Bob")])]
@@ -595,7 +610,7 @@ def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle(),
         label = label_for(speaker, style.max_chars) if style.speaker_prefix and speaker and \
             speaker != previous_speaker else None
         previous_speaker = speaker
-        for i, j, lines in _segment(words, first, stop, label, limits, style):
+        for i, j, lines in _laid_out(words, first, stop, label, limits, style, memo):
             part = words[i:j]
             chars = len(" ".join(lines))
             end = _cue_end(part[0].start, max(w.end for w in part), chars, limits[j], style)

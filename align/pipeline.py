@@ -112,8 +112,9 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
         report["corrections"] = {"applied": [a.ref for a in anchors], "skipped": skipped}
     if refinement is not None:
         report["refinement"] = {k: v for k, v in asdict(refinement).items() if k != "how"}
+    cues = make_cues(caption_words(alignment), options.style, [(u.start, u.end) for u in alignment.unscripted],
+                     episode.memo)
     episode.memo.save()
-    cues = make_cues(caption_words(alignment), options.style, [(u.start, u.end) for u in alignment.unscripted])
     return Result(transcript, alignment, cues, report, from_cache, rows)
 
 

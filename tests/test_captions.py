@@ -346,3 +346,26 @@ def test_cue_word_lines_match_the_lines():
     ws = words_of("Hello there my friend.")
     cue = Cue(0, 1, "Ann", ["Hello there", "my friend."], ws)
     assert [[w.text for w in line] for line in cue.word_lines()] == [["Hello", "there"], ["my", "friend."]]
+
+
+def test_a_memo_of_block_layouts_gives_the_same_cues_and_is_used():
+    from align.cache import WindowMemo
+
+    import align.captions as captions_module
+
+    words = [CaptionWord(k, t, k * 0.4, k * 0.4 + 0.3, "Ann" if k < 12 else "Bob", k // 6)
+             for k, t in enumerate(("the quick brown fox jumps over the lazy dog and then it ran far away into "
+                                    "the woods where nobody could find it again").split())]
+    memo = WindowMemo(None)
+    first = make_cues(words, CaptionStyle(), memo=memo)
+    calls = []
+    real = captions_module._segment
+    try:
+        captions_module._segment = lambda *a: calls.append(a) or real(*a)
+        again = make_cues(words, CaptionStyle(), memo=memo)
+    finally:
+        captions_module._segment = real
+    assert [(c.start, c.end, c.lines) for c in again] == [(c.start, c.end, c.lines) for c in first]
+    assert calls == []
+    assert [(c.start, c.end, c.lines) for c in make_cues(words, CaptionStyle())] == \
+        [(c.start, c.end, c.lines) for c in first]
