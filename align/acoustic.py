@@ -15,7 +15,7 @@ import numpy as np
 from align.audio import SAMPLE_RATE, as_float
 from align.cache import WindowMemo
 
-__all__ = ["TimedWord", "AcousticAligner", "LoadsLazily"]
+__all__ = ["TimedWord", "AcousticAligner", "LoadsLazily", "token_starts"]
 
 WINDOW = 28.0  # seconds of audio per alignment call (Whisper sees 30 s at most)
 MAX_TOKENS = 200  # text tokens per call (Whisper's decoder holds 448 positions)
@@ -26,6 +26,25 @@ class TimedWord:
     start: float
     end: float
     probability: float
+
+
+def token_starts(alignments, count: int, end: float) -> np.ndarray:
+    """The first cross-attention frame of each of ``count`` tokens and of the end after them: where the token index
+    advances along the warping path (``alignments``: its (token, frame) pairs); a token the path skips starts with
+    the next, and ``end`` stands in for a missing end.
+
+    >>> token_starts([(0, 0), (0, 1), (2, 3), (3, 5)], 3, 9).tolist()
+    [0.0, 3.0, 3.0, 5.0]
+    """
+    starts = np.full(count + 1, np.nan)
+    for text_index, time_index in alignments:
+        if text_index <= count and np.isnan(starts[text_index]):
+            starts[text_index] = time_index
+    starts[-1] = end if np.isnan(starts[-1]) else starts[-1]
+    for k in range(count - 1, -1, -1):
+        if np.isnan(starts[k]):
+            starts[k] = starts[k + 1]
+    return starts
 
 
 class LoadsLazily:
@@ -61,7 +80,7 @@ class AcousticAligner(LoadsLazily):
         self.memo = memo or WindowMemo(None)
         self.identity = model_identity
         self.calls = 0
-
+        self._encoded: tuple | None = None  # ((lo, hi), encoder output, frames) of the last stretch encoded
 
     def align(self, words: list[str], lo: float, hi: float) -> list[TimedWord]:
         """Times and fit of each word, said in order somewhere within [lo, hi] seconds."""
@@ -108,7 +127,7 @@ class AcousticAligner(LoadsLazily):
         if not hasattr(self, "tokenizer"):
             self.tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
                                        language=self.language)
-        if getattr(self, "_encoded", (None,))[0] != (lo, hi):  # the same stretch is often asked about twice
+        if self._encoded is None or self._encoded[0] != (lo, hi):  # the same stretch is often asked about twice
             clip = as_float(self.samples[int(lo * SAMPLE_RATE):int(hi * SAMPLE_RATE)])
             features = self.model.feature_extractor(clip)
             self._encoded = ((lo, hi), self.model.encode(pad_or_trim(features)), min(features.shape[-1], 3000))
@@ -124,16 +143,7 @@ class AcousticAligner(LoadsLazily):
         result = self.model.model.align(encoded, self.tokenizer.sot_sequence, [tokens], frames,
                                         median_filter_width=7)[0]
         probabilities = np.asarray(result.text_token_probs, dtype=float)
-        pairs = np.asarray(result.alignments)
-        # first frame of each token: where the token index advances along the warping path
-        token_start = np.full(len(tokens) + 1, np.nan)
-        for text_index, time_index in pairs:
-            if text_index <= len(tokens) and np.isnan(token_start[text_index]):
-                token_start[text_index] = time_index
-        token_start[-1] = frames if np.isnan(token_start[-1]) else token_start[-1]
-        for k in range(len(tokens) - 1, -1, -1):  # fill holes from the right
-            if np.isnan(token_start[k]):
-                token_start[k] = token_start[k + 1]
+        token_start = token_starts(result.alignments, len(tokens), frames)
         per_second = self.model.tokens_per_second  # 50 a second
         out = []
         for k in range(len(words)):

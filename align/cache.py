@@ -27,7 +27,7 @@ import types
 import typing
 from pathlib import Path
 
-__all__ = ["WindowMemo", "fits", "read_json", "write_json"]
+__all__ = ["WindowMemo", "fits", "read_json", "write_json", "write_file"]
 
 
 class WindowMemo:
@@ -119,13 +119,19 @@ def write_json(path: Path, data) -> bool:
     >>> write_json(folder / "x.json", [1]), write_json(folder / "y.json", [1]), sorted(p.name for p in folder.iterdir())
     (False, True, ['x.json', 'y.json'])
     """
+    return write_file(path, lambda out: json.dump(data, out))
+
+
+def write_file(path: Path, dump, binary: bool = False) -> bool:
+    """``write_json`` for any content: ``dump(file)`` writes it into the temporary file (opened for bytes where
+    ``binary``)."""
     temporary = None
     written = False
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out)
+        with os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", encoding="utf-8") as out:
+            dump(out)
         os.replace(temporary, path)
         written = True
     except Exception:  # noqa: BLE001 - whatever the reason, the run goes on without the cache

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 
-from align.acoustic import LoadsLazily
+from align.acoustic import LoadsLazily, token_starts
 from align.aligner import COMMON, RecognisedWord
 from align.audio import SAMPLE_RATE, as_float, loud_frames, rise_from
 from align.cache import WindowMemo
+from align.recognition import Progress, RecognitionOptions, _sequential
 from align.normalise import spoken_units
 
 __all__ = ["forced_recognise", "log_mel", "ForcedOptions"]
 
-Progress = Callable[[str, float, float], None]
 WINDOW = 30.0
 HOP = 160  # samples per mel frame (10 ms)
 FRAMES = 3000  # mel frames Whisper's encoder takes
@@ -129,14 +128,7 @@ class _Windows(LoadsLazily):
         result = self.model.model.align(encoded, self._tokenizer.sot_sequence, [tokens], frames,
                                         median_filter_width=7)[0]
         probabilities = np.asarray(result.text_token_probs, dtype=float)
-        token_start = np.full(len(tokens) + 1, np.nan)
-        for text_index, time_index in result.alignments:
-            if text_index <= len(tokens) and np.isnan(token_start[text_index]):
-                token_start[text_index] = time_index
-        token_start[-1] = frames // 2 if np.isnan(token_start[-1]) else token_start[-1]
-        for k in range(len(tokens) - 1, -1, -1):
-            if np.isnan(token_start[k]):
-                token_start[k] = token_start[k + 1]
+        token_start = token_starts(result.alignments, len(tokens), frames // 2)
         out, first = [], 0
         for n, group in enumerate(groups):
             if not group:
@@ -197,21 +189,13 @@ class _Windows(LoadsLazily):
 
     def _recognise(self, start: float, stop: float) -> list[RecognisedWord]:
         clip = as_float(self.samples[int(start * SAMPLE_RATE):int(stop * SAMPLE_RATE)])
-        segments, _ = self.model.transcribe(clip, language=self.language, beam_size=1, word_timestamps=True,
-                                            vad_filter=True, condition_on_previous_text=False)
-        return [RecognisedWord(w.word.strip(), round(start + w.start, 3), round(start + w.end, 3),
-                               round(float(w.probability), 3))
-                for segment in segments for w in (segment.words or []) if w.word.strip()]
+        return _sequential(self.model, clip, RecognitionOptions(language=self.language), None, start, stop)
 
 
 def _suppressed(tokenizer) -> list[int]:
     from faster_whisper.transcribe import get_suppressed_tokens
 
     return list(get_suppressed_tokens(tokenizer, (-1,)) or [])
-
-
-def _units(text: str) -> list[str]:
-    return spoken_units(text)
 
 
 def _last_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], first: int,
@@ -225,8 +209,8 @@ def _last_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], f
     >>> _last_said(said, text, 1)
     (6, 4)
     """
-    heard_units = [u for w in heard for u in _units(w.text)]
-    owners = [k for k, w in enumerate(heard) for _ in _units(w.text)]
+    heard_units = [u for w in heard for u in spoken_units(w.text)]
+    owners = [k for k, w in enumerate(heard) for _ in spoken_units(w.text)]
     flat, flat_owner = [], []
     for i in range(first, min(first + near, len(text_units))):
         flat += text_units[i]
@@ -249,9 +233,9 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
 
     ``model`` and ``samples`` may be callables that load them, called only when a window is not in ``memo``."""
     windows = _Windows(model, samples, language or "en", memo or WindowMemo(None), identity, options)
-    text_units = [tuple(_units(w)) for w in words]
+    text_units = [tuple(spoken_units(w)) for w in words]
     spoken = [k for k, u in enumerate(text_units) if u]
-    spoken_units = [text_units[k] for k in spoken]
+    said_units = [text_units[k] for k in spoken]
     placed: list[tuple[int, RecognisedWord]] = []  # transcript words the forced pass found, by index into spoken
     heard_out: list[RecognisedWord] = []  # words of free decoding
     t, p = 0.0, 0  # p indexes ``spoken``; from t on, the audio has not been accounted for
@@ -269,7 +253,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
             # the text is used up (what is left is speech the transcript lacks, if any), or no step was made
             heard = [w for w in windows.free(t) if w.start >= floor]
             heard_out += heard
-            p = _covered(heard, spoken_units, p) if p < len(spoken) else p
+            p = _covered(heard, said_units, p) if p < len(spoken) else p
             t = end if last or not heard else max(t + 1.0, min(end - options.margin, heard[-1].end))
             lead = check = False
             continue
@@ -312,7 +296,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
             continue
         check = lead = False
         heard = [w for w in windows.free(t) if w.start >= floor]
-        found = _last_said(heard, spoken_units, p)
+        found = _last_said(heard, said_units, p)
         if found is None:  # nothing of the text ahead: the rest of the window is speech (or music) the text lacks
             heard_out += heard
             t = end if last or not heard else max(t + 1.0, min(end - options.margin, heard[-1].end))
@@ -327,12 +311,12 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
     return out, windows.forced_calls + windows.free_calls
 
 
-def _covered(heard: list[RecognisedWord], spoken_units: list[tuple[str, ...]], p: int) -> int:
+def _covered(heard: list[RecognisedWord], said_units: list[tuple[str, ...]], p: int) -> int:
     """Where the text goes on after heard words that say it in order from ``p`` (at least one word on)."""
     for w in heard:
-        if p < len(spoken_units) and tuple(_units(w.text)) == spoken_units[p]:
+        if p < len(said_units) and tuple(spoken_units(w.text)) == said_units[p]:
             p += 1
-    return min(len(spoken_units), p + 1) if heard else p
+    return min(len(said_units), p + 1) if heard else p
 
 
 def _accepted(forced: list[tuple[float, float, float]], end: float, last: bool, options: ForcedOptions,

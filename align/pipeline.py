@@ -17,7 +17,7 @@ from align.aligner import Alignment, RecognisedWord, align_words
 from align.audio import SAMPLE_RATE, _check_readable as check_readable, container_seconds, file_digest, load_audio
 from align.captions import CaptionStyle, Cue, caption_words, make_cues
 from align.errors import AudioError, MismatchError
-from align.cache import WindowMemo
+from align.cache import WindowMemo, write_file
 from align.confidence import evidence, on_time_probability
 from align.corrections import anchored, check_corrections
 from align.forced import forced_recognise, start_at_sound
@@ -118,6 +118,15 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     return Result(transcript, alignment, cues, report, from_cache, rows)
 
 
+def _read_samples(path: Path) -> np.ndarray | None:
+    """Samples kept by an earlier run (memory-mapped), or None where they are missing or damaged."""
+    try:
+        found = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return found if found.dtype == np.int16 and found.ndim == 1 else None
+
+
 def with_confidence(alignment: Alignment, on_time: np.ndarray) -> Alignment:
     """The alignment with each spoken word's confidence set to its probability of being on time."""
     timings = [t if np.isnan(p) else replace(t, confidence=round(float(p), 3))
@@ -166,43 +175,24 @@ class _Episode:
         return self._model
 
     def samples(self) -> np.ndarray:
-        if self._samples is None:
-            kept = self._kept_samples()
-            self._samples = kept() if kept is not None else None
+        kept = self._kept_samples_path()
+        if self._samples is None and kept is not None:
+            self._samples = _read_samples(kept)
         if self._samples is None:
             if self.progress:
                 self.progress("decoding audio", 0, 1)
             self._samples = load_audio(self.audio)
-            kept = self._kept_samples()
             if kept is not None:
-                kept(self._samples)
+                write_file(kept, lambda out: np.save(out, self._samples, allow_pickle=False), binary=True)
         return self._samples
 
-    def _kept_samples(self):
-        """For --fast with the cache: the decoded samples kept beside the recognition cache (115 MB an hour), so
-        that a run after a transcript fix reads the few windows it needs instead of decoding the whole file. A
-        callable that returns them (None where they are missing or damaged), or keeps them when given them."""
+    def _kept_samples_path(self) -> Path | None:
+        """For --fast with the cache: where the decoded samples are kept beside the recognition cache (115 MB an
+        hour), so that a run after a transcript fix reads the few windows it needs instead of decoding the whole
+        file."""
         if not (self.options.fast and self.options.cache and self.digest):
             return None
-        path = cache_dir() / f"samples-{self.digest}.npy"
-
-        def kept(samples: np.ndarray | None = None):
-            if samples is None:
-                try:
-                    found = np.load(path, mmap_mode="r", allow_pickle=False)
-                except (OSError, ValueError):
-                    return None
-                return found if found.dtype == np.int16 and found.ndim == 1 else None
-            partial = path.with_name(path.name + f".{os.getpid()}.part")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with open(partial, "wb") as out:
-                    np.save(out, samples, allow_pickle=False)
-                os.replace(partial, path)
-            except OSError:  # a cache that cannot be written only costs speed next time
-                partial.unlink(missing_ok=True)
-            return None
-        return kept
+        return cache_dir() / f"samples-{self.digest}.npy"
 
     def recognise(self) -> tuple[list[RecognisedWord], bool]:
         rec_options = RecognitionOptions(language=self.language)
@@ -211,12 +201,19 @@ class _Episode:
         return cached_recognise(self.model, self.samples, self.digest, self.spec.identity, rec_options,
                                 self.options.cache, self.progress)
 
+    def _load_quietly(self) -> None:
+        """Load the model into load_model's store; a failure is left for the run to meet, and report, itself."""
+        try:
+            load_model(self.spec, self.options.device, self.options.compute_type, self.options.threads)
+        except Exception:  # noqa: BLE001 - the same load, made again by the run, raises the error it names
+            pass
+
     def forced(self, transcript: Transcript) -> tuple[list[RecognisedWord], bool]:
         """Words heard, by forcing the transcript through the decoder (align.forced); True where every window
         came from the memo of an earlier run."""
         words = [t.text for t in transcript.tokens if not t.is_note]
         if self._model is None and self.memo.get(("duration",), float) is None:
-            threading.Thread(target=self.model).start()  # a first run: load the model while the audio decodes
+            threading.Thread(target=self._load_quietly).start()  # a first run: load the model while the audio decodes
         found, computed = forced_recognise(self.model, self.samples, words, self.language, self.memo,
                                            self.spec.identity, progress=self.progress)
         return found, computed == 0
