@@ -458,6 +458,7 @@ def _unpair_displaced_islands(pairs: dict[int, int]) -> None:
 
 
 MAX_PULLED = 8  # units at most moved across a gap to rejoin their paragraph (an echo of a few words)
+EXTRA_HEARD = 2  # units no text took that may lie between a moved run and the paragraph it rejoins
 
 
 def _keep_paragraphs_whole(pairs: dict[int, int], t_texts: list[str], r_texts: list[str],
@@ -482,6 +483,12 @@ def _keep_paragraphs_whole(pairs: dict[int, int], t_texts: list[str], r_texts: l
     >>> _keep_paragraphs_whole(pairs, ["to", "the", "bolivarian", "doctrine", "and"], heard, [0, 0, 0, 0, 1])
     >>> pairs
     {0: 0, 1: 1, 3: 3, 4: 12}
+    >>> heard = ["the", "in", "los", "angeles", "cut", "speech", "of", "many", "more", "units", "los", "angeles",
+    ...          "you"]   # "americas" not heard before the cut: the run is heard one unit nearer than expected
+    >>> pairs = {0: 0, 3: 10, 4: 11, 5: 12}
+    >>> _keep_paragraphs_whole(pairs, ["the", "americas", "in", "los", "angeles", "you"], heard, [0, 0, 0, 0, 0, 1])
+    >>> pairs
+    {0: 0, 3: 2, 4: 3, 5: 12}
     """
     taken = {r if r >= 0 else -r - 1 for r in pairs.values()}
     order = sorted(pairs)
@@ -494,13 +501,28 @@ def _keep_paragraphs_whole(pairs: dict[int, int], t_texts: list[str], r_texts: l
         run = list(range(b, min(len(paragraph), b + MAX_PULLED + 1)))
         run = run[:next((n for n, t in enumerate(run) if paragraph[t] != paragraph[a]), len(run))]
         if run and (run[-1] + 1 == len(paragraph) or paragraph[run[-1] + 1] != paragraph[a]) and \
-                _moves(pairs, taken, t_texts, r_texts, run, ra + 1 + between):
+                any(_moves(pairs, taken, t_texts, r_texts, run, ra + 1 + between + d)
+                    for d in _slack(between, run, t_texts)):
             continue
         # backward: ..a from the start of b's paragraph, paired in a row before the gap, heard right before b too
         run = list(range(max(0, a - MAX_PULLED), a + 1))
         run = run[next((n for n, t in reversed(list(enumerate(run))) if paragraph[t] != paragraph[b]), -1) + 1:]
         if run and (run[0] == 0 or paragraph[run[0] - 1] != paragraph[b]):
-            _moves(pairs, taken, t_texts, r_texts, run, rb - between - len(run))
+            any(_moves(pairs, taken, t_texts, r_texts, run, rb - between - len(run) - d)
+                for d in _slack(between, run, t_texts))
+
+
+def _slack(between: int, run: list[int], t_texts: list[str]) -> list[int]:
+    """How far from where it is expected a run moved back to its paragraph may be heard, nearest first: one or
+    two of the ``between`` unpaired units may have gone unheard, or a unit or two no text took (a filler) may be
+    there. Only a run with a word that is not common may be looked for off its place.
+
+    >>> _slack(5, [0, 1], ["los", "angeles"]), _slack(1, [0, 1], ["los", "angeles"]), _slack(5, [0], ["and"])
+    ([0, -1, 1, -2, 2], [0, -1, 1, 2], [0])
+    """
+    if all(t_texts[t] in COMMON for t in run):
+        return [0]
+    return sorted(range(-min(between, EXTRA_HEARD), EXTRA_HEARD + 1), key=lambda d: (abs(d), d))
 
 
 def _moves(pairs: dict[int, int], taken: set[int], t_texts: list[str], r_texts: list[str], run: list[int],

@@ -357,11 +357,14 @@ STRETCHED = 0.8  # seconds from which a forced word's span is taken to hold a pa
 RISE = 12.0  # dB over the span's quietest tenth that three 10 ms frames in a row reach where the word starts
 
 
-def start_at_sound(timings: list, samples, texts: list[str], memo: WindowMemo | None = None) -> list:
+def start_at_sound(timings: list, samples, texts: list[str], memo: WindowMemo | None = None,
+                   unscripted: list[tuple[float, float]] = ()) -> list:
     """The timings with each stretched word after a punctuation mark (where cross-attention often starts the word
     after a pause where the pause starts) started where the sound rises after a quiet fifth of a second near the
-    start of its span (after any word, in a transcript written without punctuation). ``texts`` are the tokens'
-    texts; ``samples`` may be a callable that loads them, called only for a span that ``memo`` lacks.
+    start of its span (after any word, in a transcript written without punctuation). A stretched word whose span
+    runs into speech the transcript lacks (``unscripted``: an ad, a cut passage) holds the pause after it, not
+    before: it keeps its start and ends where that pause begins. ``texts`` are the tokens' texts; ``samples`` may
+    be a callable that loads them, called only for a span that ``memo`` lacks.
 
     >>> from align.aligner import WordTiming
     >>> pcm = np.zeros(SAMPLE_RATE * 3, dtype=np.int16)
@@ -372,7 +375,23 @@ def start_at_sound(timings: list, samples, texts: list[str], memo: WindowMemo | 
     >>> texts = ["Well", "yes", "I", "think", "so."] * 4
     >>> [t.start for t in start_at_sound([before, WordTiming(1, "matched", 0.2, 2.3)], pcm, texts)]
     [0.0, 0.2]
+    >>> pcm[:int(0.5 * SAMPLE_RATE)] = 8000  # a word said at once, then a pause, then an ad from 1.5 s
+    >>> start_at_sound([before, WordTiming(1, "matched", 0.2, 2.3)], pcm, ["Well,", "yes"], None, [(2.3, 9.0)])[1]
+    WordTiming(token=1, status='matched', start=0.2, end=0.51, confidence=0.0)
     """
+    def measured(kind: str, t, measure) -> float | None:
+        """``measure`` of the samples of ``t``'s span, remembered in ``memo``."""
+        nonlocal samples
+        key = (kind, round(t.start, 3), round(t.end, 3), RISE)
+        found = memo.get(key, tuple[float | None]) if memo is not None else None
+        if found is None:
+            if callable(samples):
+                samples = samples()
+            found = [measure(samples[int(t.start * SAMPLE_RATE):int(t.end * SAMPLE_RATE)])]
+            if memo is not None:
+                memo.put(key, found)
+        return found[0]
+
     out = []
     marked = [text.rstrip("\"'”’)»").endswith((".", ",", "?", "!", ";", ":")) for text in texts]
     unpunctuated = sum(marked) < 0.05 * max(1, len(texts))  # then any word may follow a pause
@@ -382,20 +401,27 @@ def start_at_sound(timings: list, samples, texts: list[str], memo: WindowMemo | 
             out.append(t)
             continue
         stretched, after_mark = after_mark or unpunctuated, marked[t.token]
-        if not stretched or t.status != "matched" or t.end - t.start < STRETCHED:
+        if t.status != "matched" or t.end - t.start < STRETCHED:
             out.append(t)
-            continue
-        key = ("sound", round(t.start, 3), round(t.end, 3), RISE)
-        found = memo.get(key, tuple[float | None]) if memo is not None else None
-        if found is None:
-            if callable(samples):
-                samples = samples()
-            found = [_rise_after_quiet(samples[int(t.start * SAMPLE_RATE):int(t.end * SAMPLE_RATE)])]
-            if memo is not None:
-                memo.put(key, found)
-        rise = found[0]
-        out.append(t if rise is None else replace(t, start=round(t.start + rise - 0.01, 3)))
+        elif any(t.start < a <= t.end + 0.05 for a, _ in unscripted):
+            fall = measured("quiet", t, _quiet_after_sound)
+            out.append(t if fall is None else replace(t, end=round(t.start + fall + 0.01, 3)))
+        elif stretched:
+            rise = measured("sound", t, _rise_after_quiet)
+            out.append(t if rise is None else replace(t, start=round(t.start + rise - 0.01, 3)))
+        else:
+            out.append(t)
     return out
+
+
+def _quiet_after_sound(pcm: np.ndarray) -> float | None:
+    """Seconds into ``pcm`` where the first fifth of a second quieter than ``_rise_after_quiet``'s mark begins,
+    within its first half second and after some sound; None where there is none."""
+    loud = loud_frames(pcm, RISE)
+    if len(loud) < 45 or not loud[:50].any():
+        return None
+    quiet = next((f for f in range(int(np.argmax(loud)), min(50, len(loud) - 20)) if not loud[f:f + 20].any()), None)
+    return None if quiet is None else quiet / 100
 
 
 def _rise_after_quiet(pcm: np.ndarray) -> float | None:

@@ -88,7 +88,8 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
                             "transcript of this episode? (--force writes the captions anyway)")
     if options.fast:  # no refinement: start each word stretched over a pause where its sound begins
         alignment = replace(alignment, timings=start_at_sound(
-            alignment.timings, episode.samples, [t.text for t in transcript.tokens], episode.memo))
+            alignment.timings, episode.samples, [t.text for t in transcript.tokens], episode.memo,
+            [(u.start, u.end) for u in alignment.unscripted]))
     if anchors:  # the corrected words, and the words that would cross them, before refinement aligns around them
         alignment = replace(alignment, timings=anchored(alignment.timings, anchors))
     refinement = None
