@@ -165,6 +165,8 @@ def main(
 
 
 def _check_language(language: str) -> None:
+    if language == "en":  # every model knows it; importing the list would cost a run that loads no model 0.1 s
+        return
     from faster_whisper.tokenizer import _LANGUAGE_CODES
 
     if language not in _LANGUAGE_CODES:

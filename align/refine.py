@@ -35,12 +35,16 @@ import numpy as np
 from align import repeats as repeats_in_sound
 from align.audio import SAMPLE_RATE, loud_frames, rise_from
 from align.cache import WindowMemo
-from align.normalise import number_words
+from align.normalise import number_words, similarity, spoken_units
 
 __all__ = ["RefineStats", "refine_times", "available", "guess_pronunciation"]
 
 MAX_WORDS = 30  # words per aligned stretch
 MAX_PAUSE = 0.8  # a longer pause ends a stretch
+# a pause of at most MAX_BRIDGE seconds that holds a recognised word no token took, sounding (SOUNDS_LIKE) like a
+# token near it that was not heard as written, does not end a stretch (_heard_in_gaps); taken once, not tuned
+MAX_BRIDGE = 2.0
+SOUNDS_LIKE = 0.7  # align.normalise.similarity
 MARGIN = 0.5  # seconds of audio either side of a stretch
 REACH = 0.25  # seconds a window reaches at most past the midpoint between its edge word and the next word spoken
 MAX_SHIFT = 0.6  # a refined start further than this from the first estimate (or past its end) is distrusted
@@ -221,18 +225,58 @@ def new_decoder(guessed: dict[str, str]):
     return decoder
 
 
-def _stretches(timings, spoken_index: list[int]) -> list[list[int]]:
-    """Consecutive spoken tokens in groups broken at pauses and at MAX_WORDS."""
+def _stretches(timings, spoken_index: list[int], bridged: set[int] = frozenset()) -> list[list[int]]:
+    """Consecutive spoken tokens in groups broken at pauses and at MAX_WORDS; not at the pauses after the
+    positions in ``bridged`` (``_heard_in_gaps``).
+
+    >>> from align.aligner import WordTiming as W
+    >>> ts = [W(0, "matched", 0.0, 0.5), W(1, "misheard", 0.5, 1.0), W(2, "matched", 2.0, 2.5)]
+    >>> _stretches(ts, [0, 1, 2]), _stretches(ts, [0, 1, 2], {1})
+    ([[0, 1], [2]], [[0, 1, 2]])
+    """
     groups: list[list[int]] = []
-    for k in spoken_index:
+    for n, k in enumerate(spoken_index):
         t = timings[k]
         if groups:
             last = timings[groups[-1][-1]]
-            if t.start - last.end <= MAX_PAUSE and len(groups[-1]) < MAX_WORDS and t.start >= last.start:
+            if (t.start - last.end <= MAX_PAUSE or n - 1 in bridged) and len(groups[-1]) < MAX_WORDS \
+                    and t.start >= last.start:
                 groups[-1].append(k)
                 continue
         groups.append([k])
     return groups
+
+
+def _heard_in_gaps(timings, spoken_index: list[int], texts: list[str], unclaimed: list[tuple[str, float, float]],
+                   reach: int = 4) -> set[int]:
+    """Positions in ``spoken_index`` whose pause to the next spoken word (at most MAX_BRIDGE) holds a recognised
+    word no token took that sounds like a token near it that was not heard as written where it was placed
+    (misheard or interpolated, at most ``reach`` words away): the recogniser heard that word in the pause, so
+    the words around it are aligned as one stretch and the HMM, not the pause, decides where they go.
+
+    >>> from align.aligner import WordTiming as W
+    >>> ts = [W(0, "misheard", 0.0, 0.5), W(1, "matched", 0.5, 1.0), W(2, "matched", 2.0, 2.5)]
+    >>> _heard_in_gaps(ts, [0, 1, 2], ["Castro.", "and", "other"], [("castro", 1.2, 1.6)])
+    {1}
+    >>> _heard_in_gaps(ts, [0, 1, 2], ["Castro.", "and", "other"], [("many", 1.2, 1.6)])
+    set()
+    """
+    bridged: set[int] = set()
+    starts = [start for _, start, _ in unclaimed]
+    for n in range(len(spoken_index) - 1):
+        a, b = timings[spoken_index[n]], timings[spoken_index[n + 1]]
+        if not MAX_PAUSE < b.start - a.end <= MAX_BRIDGE:
+            continue
+        lo, hi = bisect.bisect_left(starts, a.end - 0.05), bisect.bisect_left(starts, b.start)
+        heard = [u for text, _, _ in unclaimed[lo:hi] for u in spoken_units(text) if len(u) >= 3]
+        if not heard:
+            continue
+        near = [timings[spoken_index[m]] for m in range(max(0, n - reach + 1), min(len(spoken_index), n + reach + 1))]
+        doubtful = [u for t in near if t.status in ("misheard", "interpolated")
+                    for u in spoken_units(texts[t.token]) if len(u) >= 3]
+        if any(similarity(u, v) >= SOUNDS_LIKE for u in heard for v in doubtful):
+            bridged.add(n)
+    return bridged
 
 
 def refine_times(alignment, samples, language: str | None = "en", progress=None, memo: WindowMemo | None = None,
@@ -269,7 +313,9 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     ends = [t.end for t in alignment.timings if t.end is not None]
     duration = (max(ends) if ends else 0.0) + 2 * MARGIN
     spoken = [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"]
-    groups = _stretches(timings, spoken)
+    unclaimed = sorted(((alignment.words[k].text, alignment.words[k].start, alignment.words[k].end)
+                        for k in getattr(alignment, "unclaimed", [])), key=lambda w: w[1])
+    groups = _stretches(timings, spoken, _heard_in_gaps(timings, spoken, [t.text for t in tokens], unclaimed))
     for k in spoken:  # every word looked up before the decoder is made, so it knows the guessed ones
         dictionary.words(tokens[timings[k].token].text)
 
