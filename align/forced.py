@@ -285,7 +285,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
                     keep -= 1
             for n, (k, (a, b, prob)) in enumerate(zip(batch[skip:keep], forced[skip:keep]), start=first + skip):
                 if prob >= options.said:  # a word that does not fit is left to the aligner
-                    placed.append((n, RecognisedWord(words[k], round(a + options.shift, 3), round(b, 3),
+                    placed.append((n, RecognisedWord(words[k], round(max(0.0, a + options.shift), 3), round(b, 3),
                                                      max(prob, 0.5))))
                     floor = max(floor, a + 0.1, min(b - 0.1, a + 1.0))
             p += keep - skip

@@ -4,11 +4,12 @@ import json
 import re
 import statistics
 
+import numpy as np
 import pytest
 
 from align.aligner import RecognisedWord
 from align.cli import run
-from align.forced import ForcedOptions, _accepted, _last_said
+from align.forced import ForcedOptions, _accepted, _last_said, forced_recognise
 from align.pipeline import Options, align_episode
 from align.recognition import cache_dir
 from helpers import start_errors
@@ -117,3 +118,14 @@ def test_batch_fast_writes_what_the_single_command_writes(harbour, tmp_path):
     single = tmp_path / "single.vtt"
     assert run([str(harbour["audio"]), str(harbour["transcript"]), "--fast", "-o", str(single), "-q"]) == 0
     assert (out / "ep.vtt").read_text() == single.read_text()
+
+
+def test_no_forced_word_starts_before_the_audio(monkeypatch):
+    # cross-attention starts the first word at the window's start; the -0.1 s offset must not take it below zero
+    monkeypatch.setattr("align.forced._Windows.force",
+                        lambda self, start, words: [(start + k * 0.5, start + k * 0.5 + 0.4, 0.9)
+                                                    for k in range(len(words))])
+    monkeypatch.setattr("align.forced._Windows.free", lambda self, start: [])
+    words, _ = forced_recognise(None, np.zeros(16000 * 4, dtype=np.int16), ["one", "two", "three"])
+    assert [w.text for w in words] == ["one", "two", "three"]
+    assert words[0].start == 0.0 and all(w.start >= 0.0 for w in words)
