@@ -22,7 +22,7 @@ __all__ = ["RecognitionOptions", "recognise", "cached_recognise", "cache_dir", "
 
 # progress(stage, done, total): the CLI draws it; the library never prints
 Progress = Callable[[str, float, float], None]
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: words stretched over skipped speech recognised again
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ class RecognitionOptions:
 
 
 HOLE = 4.0  # seconds between recognised words from which a stretch is recognised again on its own
+# a recognised word longer than this spans speech the batch skipped (an ad in a voice it did not take up, with the
+# next word of the text put at its start): its span is recognised again on its own, and where that hears words
+# they replace it
+LONGEST_WORD = 2.5
 
 # Peak memory on a CPU, measured with tiny.en int8: about 600 MB of model, libraries and heap, the decoded
 # audio (115 MB an hour), and about 80 MB for each 30-second chunk the encoder takes in one batch. The batch
@@ -59,7 +63,8 @@ def recognise(model, samples: np.ndarray, options: RecognitionOptions = Recognit
     """Words with start and end times, from faster-whisper with voice-activity filtering.
 
     Batched decoding is about twice as fast on a CPU but now and then returns nothing for a whole chunk of
-    speech; such holes are recognised again, alone, with the sequential decoder."""
+    speech, or stretches one word over it; such holes are recognised again, alone, with the sequential
+    decoder."""
     total = len(samples) / SAMPLE_RATE
     if not options.batched:
         return _sequential(model, as_float(samples), options, progress, 0.0, total)
@@ -74,15 +79,19 @@ def recognise(model, samples: np.ndarray, options: RecognitionOptions = Recognit
             as_float(samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]), language=options.language,
             beam_size=options.beam_size, word_timestamps=True, batch_size=batch_size)
         words += _collect(segments, a, progress, total, "recognising speech")
-    holes = [(a, b) for a, b in zip([0.0] + [w.end for w in words], [w.start for w in words] + [total])
+    holes = [(a, b, None) for a, b in zip([0.0] + [w.end for w in words], [w.start for w in words] + [total])
              if b - a >= HOLE]
-    for k, (a, b) in enumerate(holes):
+    holes += [(w.start, w.end, w) for w in words if w.end - w.start > LONGEST_WORD]
+    stretched: set[int] = set()
+    for k, (a, b, word) in enumerate(sorted(holes, key=lambda h: h[0])):
         if progress:
             progress("recognising missed stretches", k, len(holes))
         clip = as_float(samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)])
         found = [w for w in _sequential(model, clip, options, None, a, total) if a <= w.start and w.end <= b + 0.5]
+        if word is not None and found:
+            stretched.add(id(word))  # heard again word by word: the stretched word goes
         words += found
-    words.sort(key=lambda w: w.start)
+    words = sorted((w for w in words if id(w) not in stretched), key=lambda w: w.start)
     if progress:
         progress("recognising speech", total, total)
     return words

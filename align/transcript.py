@@ -180,8 +180,10 @@ def build_transcript(blocks: Iterable[Block], keep_speaker_case: bool = False, f
         for first, stop in spans:
             flags[first:stop] = [True] * (stop - first)
         for piece, is_note, offset in zip(pieces, flags, offsets):
-            transcript.tokens.append(Token(len(transcript.tokens), close_bidi(piece) if bidi else piece,
-                                           block.line + offset, paragraph, turn.index, is_note))
+            piece = close_bidi(piece) if bidi else piece
+            if piece:  # a stray bidirectional closer alone is no word
+                transcript.tokens.append(Token(len(transcript.tokens), piece, block.line + offset, paragraph,
+                                               turn.index, is_note))
         for k, bracket in sorted([(k, "[") for k in unclosed] + [(k, "]") for k in stray]):
             unbalanced += 1
             if len(problems) < MAX_LISTED:

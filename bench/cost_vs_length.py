@@ -1,11 +1,13 @@
 """Wall time and peak memory against episode length, for align, align --fast and (optionally) stable-ts.
 
 usage: python bench/cost_vs_length.py EPISODE_DIR --repeats 1,3,7 --out DIR [--stable-ts PYTHON] [--modes default,fast]
+                                     [--also DIR,DIR]
 
 Each long episode is EPISODE_DIR's audio said N times in a row (its transcript N times, its truth shifted), so
-every length has the same speech, edits and ads. Every run is a whole cold process; its peak RSS is its own.
-Prints one JSON line per run and draws DIR/cost_vs_length.png. For the longest episode it also scores the first
-and the last hour of word starts apart (drift).
+every length has the same speech, edits and ads. ``--also`` adds episodes as they are (bench/make_long_episode.py
+makes a 5-minute and a 3-hour one whose text never repeats). Every run is a whole cold process; its peak RSS is
+its own. Prints one JSON line per run and draws DIR/cost_vs_length.png. For every episode of two hours or more it
+also scores the first and the last hour of word starts apart (drift).
 """
 from __future__ import annotations
 
@@ -121,20 +123,23 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "out" / "length"))
     ap.add_argument("--stable-ts", help="the Python of a stable-ts environment (../shared/bench/README.md)")
     ap.add_argument("--modes", default="default,fast")
+    ap.add_argument("--also", default="", help="episode folders measured as they are, comma-separated")
     a = ap.parse_args()
     out = Path(a.out)
     systems = [{"default": "align", "fast": "align --fast"}[m] for m in a.modes.split(",")]
     systems += ["stable-ts"] if a.stable_ts else []
     rows = []
-    repeats = [int(r) for r in a.repeats.split(",")]
-    for n in repeats:
-        episode = build(Path(a.episode), n, out)
+    repeats = [int(r) for r in a.repeats.split(",") if r]
+    episodes = [(build(Path(a.episode), n, out), n) for n in repeats]
+    episodes += [(Path(folder), 1) for folder in a.also.split(",") if folder]
+    for episode, n in episodes:
         duration = json.loads((episode / "truth.json").read_text())["duration"]
         for system in systems:
-            row = {"repeats": n, "duration_s": round(duration), **run_one(system, episode, out / f"x{n}" /
-                                                                          system.replace(" ", "").replace("-", ""),
-                                                                          a.stable_ts)}
-            if n == max(repeats) and duration >= 7200:
+            folder = episode.name if episode.parent != out else f"x{n}"
+            where = out / folder / system.replace(" ", "").replace("-", "")
+            row = {"episode": str(episode), "repeats": n, "duration_s": round(duration),
+                   **run_one(system, episode, where, a.stable_ts)}
+            if duration >= 7200:
                 row["drift"] = drift(episode, Path(row["words"]), n)
             rows.append(row)
             print(json.dumps(row), flush=True)
@@ -149,7 +154,7 @@ def draw(rows: list[dict], path: Path) -> None:
 
     fig, (wall, memory) = plt.subplots(1, 2, figsize=(10, 4))
     for system in dict.fromkeys(r["system"] for r in rows):
-        mine = [r for r in rows if r["system"] == system]
+        mine = sorted((r for r in rows if r["system"] == system), key=lambda r: r["duration_s"])
         hours = [r["duration_s"] / 3600 for r in mine]
         wall.plot(hours, [r["wall_s"] / 60 for r in mine], "o-", label=system)
         memory.plot(hours, [r["peak_rss_mb"] for r in mine], "o-", label=system)
