@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Literal
 
 from align.normalise import similarity, spoken_units
@@ -389,7 +389,9 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
         unscripted = [s for s in unscripted if _fits(verifier, s.heard.split(), s.start, s.end)]
     taken = {u.owner for u, c in zip(r_units, claimed) if c}
     unclaimed = [k for k in range(len(words)) if k not in taken]
-    return Alignment(transcript, words, [t for t in timings if t is not None], unscripted, unclaimed)
+    timings = [t for t in timings if t is not None]
+    _sentences_resume_after(transcript, timings, unscripted)
+    return Alignment(transcript, words, timings, unscripted, unclaimed)
 
 
 def _unpair_guesses_at_long_gaps(pairs: dict[int, int], t_texts: list[str], r_texts: list[str]) -> None:
@@ -904,6 +906,55 @@ def _spread(run: list[int], tokens, timings: list[WordTiming | None], lo: float,
 def _fits(verifier: Verifier, words: list[str], lo: float, hi: float) -> bool:
     timed = verifier(words, lo - 0.2, hi + 0.2)
     return sum(t[2] for t in timed) / max(1, len(timed)) >= FIT_PROBABILITY
+
+
+SENTENCE_ENDS = (".", "?", "!")
+WEAK = 0.5  # recogniser probability under which a matched word is a weak claim (see _sentences_resume_after)
+
+
+def _sentences_resume_after(transcript: Transcript, timings: list[WordTiming], unscripted: list[UnscriptedSpan],
+                            most: int = 3) -> None:
+    """Move the first words of a sentence from before speech the transcript lacks to after it, where the rest of
+    the sentence is said: at most ``most`` words, each only weakly placed (interpolated, misheard, or matched to a
+    word the recogniser was unsure of), after a sentence end and in the paragraph that goes on after the span.
+    The recogniser that skips an ad (or hears it in pieces) puts the next sentence's first words at the ad's
+    start; a sentence is not cut in two by an ad. They are laid out just before the sentence's next word.
+
+    >>> from align.transcript import parse_transcript
+    >>> t = parse_transcript("A: Serve us right.\\n\\nB: If your life was a horse.")
+    >>> ts = [WordTiming(k, "matched", s, s + 0.2, 0.9) for k, s in enumerate([0.0, 0.3, 0.6])]
+    >>> ts += [WordTiming(3, "matched", 1.0, 1.02, 0.2), WordTiming(4, "interpolated", 1.02, 1.2)]
+    >>> ts += [WordTiming(k, "matched", s, s + 0.2, 0.9) for k, s in zip(range(5, 9), [9.0, 9.3, 9.6, 9.8])]
+    >>> _sentences_resume_after(t, ts, [UnscriptedSpan(1.1, 8.0, "an ad")])
+    >>> [(t.start, t.end) for t in ts[3:6]]
+    [(8.4, 8.7), (8.7, 9.0), (9.0, 9.2)]
+    """
+    spoken = [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"]
+    tokens = transcript.tokens
+    for span in unscripted:
+        after = next((n for n, k in enumerate(spoken) if timings[k].start >= span.end - 0.5), None)
+        if not after:
+            continue
+        run: list[int] = []
+        n = after - 1
+        while n >= 0 and len(run) <= most and timings[spoken[n]].start < span.start + 0.5:
+            k = spoken[n]
+            if tokens[timings[k].token].text.rstrip("\"'”’)]»").endswith(SENTENCE_ENDS):
+                break
+            run.insert(0, k)
+            n -= 1
+        nxt = timings[spoken[after]]
+        if not run or len(run) > most or n < 0 or not tokens[timings[spoken[n]].token].text.rstrip(
+                "\"'”’)]»").endswith(SENTENCE_ENDS):
+            continue
+        if any(tokens[timings[k].token].paragraph != tokens[nxt.token].paragraph for k in run):
+            continue
+        if any(timings[k].status == "matched" and timings[k].confidence >= WEAK for k in run):
+            continue
+        step = min(0.3, (nxt.start - span.end) / len(run))
+        for m, k in enumerate(run):
+            start = round(nxt.start - step * (len(run) - m), 3)
+            timings[k] = replace(timings[k], start=start, end=round(start + step, 3))
 
 
 def _unscripted_spans(r_units: list[_Unit], claimed: list[bool], words: list[RecognisedWord],
