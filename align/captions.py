@@ -618,7 +618,28 @@ def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle(),
     _lead_in(cues, style)
     _settle(cues, style)
     _clear_of(cues, avoid, style)
+    _start_earlier_if_short(cues, avoid, style)
     return cues
+
+
+def _start_earlier_if_short(cues: list[Cue], avoid: list[tuple[float, float]], style: CaptionStyle) -> None:
+    """A cue still shorter than ``min_duration`` (the next cue follows at once, so it cannot be held longer)
+    appears earlier, into the silence before it: never over the cue before (nor within ``min_gap`` of it) or
+    over one of the ``avoid`` spans.
+
+    >>> a, b = Cue(0.0, 1.0, "A", ["Hi."]), Cue(9.86, 10.57, "A", ["Well I believe"])
+    >>> c = Cue(10.57, 14.0, "A", ["that the people have written one"])
+    >>> _start_earlier_if_short([a, b, c], [(2.0, 9.0)], CaptionStyle()); b.start, b.end
+    (9.736, 10.57)
+    """
+    wanted = min(style.min_duration, style.max_duration)
+    for k, cue in enumerate(cues):
+        if cue.end - cue.start >= wanted - 1e-9:
+            continue
+        floor = math.ceil((cues[k - 1].end + style.min_gap) * 1000 - 1e-6) / 1000 if k else 0.0
+        floor = max([floor] + [hi for lo, hi in avoid if hi <= cue.start + 1e-9])
+        start = max(floor, math.ceil((cue.end - wanted) * 1000 - 1e-6) / 1000)
+        cue.start = min(cue.start, start)
 
 
 def _clear_of(cues: list[Cue], avoid: list[tuple[float, float]], style: CaptionStyle) -> None:

@@ -308,12 +308,14 @@ def test_rules_hold_for_any_words_and_style(items, style):
     cues = make_cues(ws, style)
     check_rules(cues, ws, style)
     # words in time order: every cue starts exactly at its first word, or a little before it when it is too
-    # fast to read otherwise, and then no earlier than reading needs
+    # fast to read otherwise, and then no earlier than reading needs; or, where it could not be held long enough
+    # after its words, as much earlier as its minimum duration needs
     firsts = [c for k, c in enumerate(cues) if not k or c.words[0].token != cues[k - 1].words[-1].token]
     for c in firsts:  # (a piece of a cut word may wait)
         spoken = round(c.words[0].start, 3)
         assert c.start == spoken or (spoken - style.lead_in - 1e-6 <= c.start < spoken and
-                                     c.end - c.start <= len(" ".join(c.lines)) / style.max_cps + 0.002), c
+                                     c.end - c.start <= len(" ".join(c.lines)) / style.max_cps + 0.002) or \
+            (c.start < spoken and c.end - c.start <= min(style.min_duration, style.max_duration) + 1e-6), c
 
 
 @settings(max_examples=100, deadline=None)
