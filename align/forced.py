@@ -31,6 +31,7 @@ HOP = 160  # samples per mel frame (10 ms)
 FRAMES = 3000  # mel frames Whisper's encoder takes
 PER_SECOND = 50  # cross-attention frames a second
 FIRST_WORD = 1.0  # seconds: the longest that a window's first word is taken to last
+LONGEST_HEARD = 2.5  # seconds: the last freely decoded word of a window longer than this holds undecoded speech
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
         last = end >= windows.total - 0.01
         if p >= len(spoken) or (t, p, check) in seen:
             # the text is used up (what is left is speech the transcript lacks, if any), or no step was made
-            heard = [w for w in windows.free(t) if w.start >= floor]
+            heard = _up_to_stretch([w for w in windows.free(t) if w.start >= floor])
             heard_out += heard
             p = _covered(heard, said_units, p) if p < len(spoken) else p
             t = end if last or not heard else max(t + 1.0, min(end - options.margin, heard[-1].end))
@@ -295,7 +296,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
             check = True  # text not in the audio, or audio not in the text, follows: decode this window freely
             continue
         check = lead = False
-        heard = [w for w in windows.free(t) if w.start >= floor]
+        heard = _up_to_stretch([w for w in windows.free(t) if w.start >= floor])
         found = _last_said(heard, said_units, p)
         if found is None:  # nothing of the text ahead: the rest of the window is speech (or music) the text lacks
             heard_out += heard
@@ -309,6 +310,20 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
     if progress:
         progress("aligning the transcript to the audio", windows.total, windows.total)
     return out, windows.forced_calls + windows.free_calls
+
+
+def _up_to_stretch(heard: list[RecognisedWord]) -> list[RecognisedWord]:
+    """The heard words, the last one ending FIRST_WORD after its start where it is stretched over more than
+    LONGEST_HEARD seconds: free decoding that stops early stretches its last word over the speech it did not
+    decode, and the window is then decoded again from there, not after it.
+
+    >>> said = [RecognisedWord("new", 1.0, 1.2, 0.9), RecognisedWord("currency.", 1.2, 4.5, 0.9)]
+    >>> [(w.text, w.end) for w in _up_to_stretch(said)], len(_up_to_stretch(said + said[:1]))
+    ([('new', 1.2), ('currency.', 2.2)], 3)
+    """
+    if heard and heard[-1].end - heard[-1].start > LONGEST_HEARD:
+        return heard[:-1] + [replace(heard[-1], end=round(heard[-1].start + FIRST_WORD, 3))]
+    return heard
 
 
 def _covered(heard: list[RecognisedWord], said_units: list[tuple[str, ...]], p: int) -> int:
