@@ -908,7 +908,6 @@ def _fits(verifier: Verifier, words: list[str], lo: float, hi: float) -> bool:
     return sum(t[2] for t in timed) / max(1, len(timed)) >= FIT_PROBABILITY
 
 
-SENTENCE_ENDS = (".", "?", "!")
 WEAK = 0.5  # recogniser probability under which a matched word is a weak claim (see _sentences_resume_after)
 
 
@@ -939,13 +938,12 @@ def _sentences_resume_after(transcript: Transcript, timings: list[WordTiming], u
         n = after - 1
         while n >= 0 and len(run) <= most and timings[spoken[n]].start < span.start + 0.5:
             k = spoken[n]
-            if tokens[timings[k].token].text.rstrip("\"'”’)]»").endswith(SENTENCE_ENDS):
+            if _SENTENCE_END.search(tokens[timings[k].token].text):
                 break
             run.insert(0, k)
             n -= 1
         nxt = timings[spoken[after]]
-        if not run or len(run) > most or n < 0 or not tokens[timings[spoken[n]].token].text.rstrip(
-                "\"'”’)]»").endswith(SENTENCE_ENDS):
+        if not run or len(run) > most or n < 0 or not _SENTENCE_END.search(tokens[timings[spoken[n]].token].text):
             continue
         if any(tokens[timings[k].token].paragraph != tokens[nxt.token].paragraph for k in run):
             continue
