@@ -353,6 +353,10 @@ def sentences_resume_after(transcript: Transcript, timings: list[WordTiming], un
     >>> sentences_resume_after(t, ts, [UnscriptedSpan(1.1, 8.0, "an ad")])
     >>> [(t.start, t.end) for t in ts[3:6]]
     [(8.4, 8.7), (8.7, 9.0), (9.0, 9.2)]
+    >>> ts[3:5] = [WordTiming(3, "matched", 1.0, 1.02, 0.2), WordTiming(4, "interpolated", 1.02, 1.2)]
+    >>> sentences_resume_after(t, ts, [UnscriptedSpan(1.1, 9.2, "an ad ending after the next word")])
+    >>> [(t.start, t.end) for t in ts[3:6]]   # still in order
+    [(8.9, 8.95), (8.95, 9.0), (9.0, 9.2)]
     """
     spoken = [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"]
     tokens = transcript.tokens
@@ -375,7 +379,7 @@ def sentences_resume_after(transcript: Transcript, timings: list[WordTiming], un
             continue
         if any(timings[k].status == "matched" and timings[k].confidence >= WEAK for k in run):
             continue
-        step = min(0.3, (nxt.start - span.end) / len(run))
+        step = min(0.3, max(0.05, (nxt.start - span.end) / len(run)))  # the span may end a little after it
         for m, k in enumerate(run):
             start = round(nxt.start - step * (len(run) - m), 3)
             timings[k] = replace(timings[k], start=start, end=round(start + step, 3))
