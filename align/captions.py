@@ -625,17 +625,29 @@ def make_cues(words: list[CaptionWord], style: CaptionStyle = CaptionStyle(),
 def _start_earlier_if_short(cues: list[Cue], avoid: list[tuple[float, float]], style: CaptionStyle) -> None:
     """A cue still shorter than ``min_duration`` (the next cue follows at once, so it cannot be held longer)
     appears earlier, into the silence before it: never over the cue before (nor within ``min_gap`` of it) or
-    over one of the ``avoid`` spans.
+    over one of the ``avoid`` spans. Where the cue before touches it, that one ends earlier, as far as its own
+    ``min_duration`` and ``linger`` after its last word's start allow (its last word stretched over the pause).
 
     >>> a, b = Cue(0.0, 1.0, "A", ["Hi."]), Cue(9.86, 10.57, "A", ["Well I believe"])
     >>> c = Cue(10.57, 14.0, "A", ["that the people have written one"])
     >>> _start_earlier_if_short([a, b, c], [(2.0, 9.0)], CaptionStyle()); b.start, b.end
     (9.736, 10.57)
+    >>> said = [CaptionWord(0, "country.", 7.5, 9.86, "B")]
+    >>> a, b = Cue(6.0, 9.86, "B", ["country."], said), Cue(9.86, 10.57, "A", ["Well I believe"])
+    >>> _start_earlier_if_short([a, b, c], [], CaptionStyle()); a.end, b.start
+    (9.656, 9.736)
     """
     wanted = min(style.min_duration, style.max_duration)
     for k, cue in enumerate(cues):
         if cue.end - cue.start >= wanted - 1e-9:
             continue
+        if k and cues[k - 1].end >= cue.start - 1e-9 and cues[k - 1].words:
+            before = cues[k - 1]
+            keeps = math.ceil(max(before.start + wanted, max(w.start for w in before.words) + style.linger) * 1000
+                              - 1e-6) / 1000
+            end = max(keeps, math.ceil((cue.end - wanted - style.min_gap) * 1000 - 1e-6) / 1000)
+            if end + style.min_gap < cue.start - 1e-9:  # only where this cue can then start earlier
+                before.end = end
         floor = math.ceil((cues[k - 1].end + style.min_gap) * 1000 - 1e-6) / 1000 if k else 0.0
         floor = max([floor] + [hi for lo, hi in avoid if hi <= cue.start + 1e-9])
         start = max(floor, math.ceil((cue.end - wanted) * 1000 - 1e-6) / 1000)
