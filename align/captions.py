@@ -669,7 +669,9 @@ def _clear_of(cues: list[Cue], avoid: list[tuple[float, float]], style: CaptionS
         cut = False
         for lo, hi in avoid:
             if cue.start < lo < cue.end:
-                cue.end, cut = max(lo, said_from), True
+                cue.end, cut = max(lo, min(said_from, cue.end)), True  # never later than it was
+        if cut and k + 1 < len(cues):  # nor over the next cue (its words may start right there)
+            cue.end = max(round(cue.start + 0.001, 3), min(cue.end, cues[k + 1].start))
         wanted = cue.end - min(style.min_duration, style.max_duration)
         if cut and wanted < cue.start:  # a subtitler's lead-in, as far as the cue before and ``lead_in`` allow
             room = math.ceil((cues[k - 1].end + style.min_gap) * 1000 - 1e-6) / 1000 if k else 0.0

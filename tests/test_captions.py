@@ -371,3 +371,15 @@ def test_a_memo_of_block_layouts_gives_the_same_cues_and_is_used():
     assert calls == []
     assert [(c.start, c.end, c.lines) for c in make_cues(words, CaptionStyle())] == \
         [(c.start, c.end, c.lines) for c in first]
+
+
+def test_a_cue_cut_at_an_ad_never_runs_over_the_next_cue():
+    # the last word has just begun where the ad starts, and the next cue's words are squeezed onto that moment:
+    # the cut cue ends where the next one starts (it used to end 0.1 s after its last word's start, over it)
+    from align.captions import _clear_of
+
+    said = [CaptionWord(0, "create", 272.458, 272.578, "B"), CaptionWord(1, "a", 272.578, 272.578, "B")]
+    cut = Cue(271.178, 273.0, "B", ["in the region to create a"], said)
+    after = Cue(272.578, 273.412, "B", ["and to create"], [CaptionWord(2, "and", 272.578, 272.578, "B")])
+    _clear_of([cut, after], [(272.3, 289.52)], CaptionStyle())
+    assert cut.end <= after.start
