@@ -80,6 +80,11 @@ class Alignment:
     def spoken(self) -> list[WordTiming]:
         return [t for t in self.timings if t.start is not None]
 
+    @property
+    def unscripted_spans(self) -> list[tuple[float, float]]:
+        """(start, end) of each span of speech the transcript lacks."""
+        return [(u.start, u.end) for u in self.unscripted]
+
 
 # Scores of the unit alignment. A run of up to about four misheard units is paired (each pair costs
 # MISMATCH); longer runs become gaps. An island of fewer than three matching units inside a gap is not

@@ -140,7 +140,7 @@ def main(
     if "srt" in kinds or review is not None:  # SRT shows names, laid out within the line length
         srt_cues = result.cues if caption_style.speaker_prefix else \
             make_cues(caption_words(result.alignment), replace(caption_style, speaker_prefix=True),
-                      [(u.start, u.end) for u in result.alignment.unscripted])
+                      result.alignment.unscripted_spans)
     writers = {"vtt": lambda: to_vtt(result.cues, word_timestamps=word_timestamps), "srt": lambda: to_srt(srt_cues),
                "json": lambda: to_json_cues(result.cues) if json_cues else to_json(result.alignment)}
     contents = [writers[kind]() for kind in kinds]  # every file made before any is written

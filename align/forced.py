@@ -435,7 +435,7 @@ def _quiet_after_sound(pcm: np.ndarray) -> float | None:
     loud = loud_frames(pcm, RISE)
     if len(loud) < 45 or not loud[:50].any():
         return None
-    quiet = next((f for f in range(int(np.argmax(loud)), min(50, len(loud) - 20)) if not loud[f:f + 20].any()), None)
+    quiet = _quiet_from(loud, int(np.argmax(loud)))
     return None if quiet is None else quiet / 100
 
 
@@ -446,6 +446,16 @@ def _rise_after_quiet(pcm: np.ndarray) -> float | None:
     loud = loud_frames(pcm, RISE)
     if len(loud) < 45:
         return None
-    quiet = next((f for f in range(min(50, len(loud) - 20)) if not loud[f:f + 20].any()), None)
+    quiet = _quiet_from(loud, 0)
     rise = None if quiet is None else rise_from(loud, quiet + 20)
     return None if rise is None or len(loud) - rise < 20 else rise / 100
+
+
+def _quiet_from(loud: np.ndarray, first: int) -> int | None:
+    """The first 10 ms frame from ``first`` on, within the first half second, that begins a fifth of a second with
+    no loud frame; None where none does.
+
+    >>> _quiet_from(np.array([1] * 5 + [0] * 20 + [1] * 30, dtype=bool), 0)
+    5
+    """
+    return next((f for f in range(first, min(50, len(loud) - 20)) if not loud[f:f + 20].any()), None)

@@ -89,7 +89,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     if options.fast:  # no refinement: start each word stretched over a pause where its sound begins
         alignment = replace(alignment, timings=start_at_sound(
             alignment.timings, episode.samples, [t.text for t in transcript.tokens], episode.memo,
-            [(u.start, u.end) for u in alignment.unscripted]))
+            alignment.unscripted_spans))
     if anchors:  # the corrected words, and the words that would cross them, before refinement aligns around them
         alignment = replace(alignment, timings=anchored(alignment.timings, anchors))
     refinement = None
@@ -103,7 +103,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
         if anchors:
             alignment = replace(alignment, timings=anchored(alignment.timings, anchors))
     rows = evidence(aligned.timings, alignment.timings, how, [t.text for t in transcript.tokens],
-                    [(u.start, u.end) for u in alignment.unscripted],
+                    alignment.unscripted_spans,
                     [(alignment.words[k].start, alignment.words[k].end) for k in alignment.unclaimed])
     on_time = on_time_probability(rows)
     on_time[[a.token for a in anchors]] = 1.0  # set by ear
@@ -113,7 +113,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
         report["corrections"] = {"applied": [a.ref for a in anchors], "skipped": skipped}
     if refinement is not None:
         report["refinement"] = {k: v for k, v in asdict(refinement).items() if k != "how"}
-    cues = make_cues(caption_words(alignment), options.style, [(u.start, u.end) for u in alignment.unscripted],
+    cues = make_cues(caption_words(alignment), options.style, alignment.unscripted_spans,
                      episode.memo)
     episode.memo.save()
     return Result(transcript, alignment, cues, report, from_cache, rows)

@@ -418,7 +418,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     _settle_all(groups, window, aligned_here, timings, refined, stats, speaker_of, None, settled, given_up)
     _drop_crossed(timings, alignment.timings, refined)
     stats.words_moved = len(refined)
-    unscripted = [(u.start, u.end) for u in alignment.unscripted]
+    unscripted = alignment.unscripted_spans
 
     def moved_by(step) -> tuple[object, set[int]]:
         """Run a step that moves words in ``timings``; its result and the spoken words it moved."""
