@@ -195,7 +195,19 @@ ALIGN_SETTINGS = [sorted(HESITATIONS.items()), HESITATION_PROBABILITY, sorted(BE
 # The shapes of the memo's values (``align.cache.fits``): a value of another shape (a damaged memo) is not found
 WINDOW_SHAPE = list[tuple[str, float, float]]  # a window's (word, start, end) found by PocketSphinx
 ONSET_SHAPE = tuple[float | None]  # [where the sound rises] or [None]
-SAID_AGAIN_SHAPE = tuple[tuple[float, float] | None]  # [(start, end) of the later saying] or [None]
+# [(start, end, distance, loudness) of the sound in a pause most like the word before it] or [None]
+SAID_AGAIN_SHAPE = tuple[tuple[float, float, float, float] | None]
+SAID_TWICE_SHAPE = tuple[tuple[float, float] | None]  # [(start, end) of the later saying the HMM hears] or [None]
+# Where the sound after a word may be the word said again (``repeats.CHECK_DISTANCE``), or a word is stretched
+# over more than STRETCHED + 0.08 s a letter (over both sayings and the pause between), the HMM is asked to align
+# the word, optionally the word again, and the next word; the second saying weighs REPEAT_WEIGHT against none.
+# Set on the 13 fit episodes (bench/README.md) among 1e-10, 1e-20 and 1e-30, checking the words after which a
+# pause holds such a sound: they moved 20, 13 and 7 words 0.2 s or more early onto their later saying against 6,
+# 4 and 3 right ones moved off (on the public seed-full and seed-noisy, 1 and 1e-3 gave 19 against 9, 1e-10 18
+# against 5). STRETCHED was taken once, not tuned.
+REPEAT_WEIGHT = 1e-10
+STRETCHED = 0.3
+TWICE_SETTINGS = [REPEAT_WEIGHT, sorted(HESITATIONS.items()), HESITATION_PROBABILITY, sorted(BEAMS.items()), WARM_UP]
 
 
 def new_decoder(guessed: dict[str, str]):
@@ -351,15 +363,55 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
             memo.put(key, found)
         return found[0]
 
-    def said_again(a: int, b: int) -> tuple[float, float] | None:
-        """Where word ``a`` is said again before word ``b`` (``repeats.said_again``), remembered in the memo."""
+    def said_again(a: int, b: int) -> repeats_in_sound.Pause | None:
+        """The sound in the pause between words ``a`` and ``b`` most like word ``a`` (``repeats.compare_pause``,
+        times from the episode's start), remembered in the memo."""
         lo, split, hi = timings[a].start, timings[a].end, timings[b].start
-        key = ("said again", 1, round(lo, 3), round(split, 3), round(hi, 3), repeats_in_sound.SETTINGS)
+        key = ("said again", 2, round(lo, 3), round(split, 3), round(hi, 3), repeats_in_sound.SETTINGS)
         found = memo.get(key, SAID_AGAIN_SHAPE)
         if found is None:
-            found = [repeats_in_sound.said_again(clip(lo, hi, warm_up=False), split - lo)]
+            pause = repeats_in_sound.compare_pause(clip(lo, hi, warm_up=False), split - lo)
+            found = [None if pause is None else [round(v, 4) for v in pause]]
             memo.put(key, found)
-        return None if found[0] is None else (round(lo + found[0][0], 3), round(lo + found[0][1], 3))
+        if found[0] is None:
+            return None
+        start, end, distance, loudness = found[0]
+        return repeats_in_sound.Pause(round(lo + start, 3), round(lo + end, 3), distance, loudness)
+
+    def twice_window(a: int, b: int):
+        """The memo key and clip of the check whether word ``a`` is said twice before word ``b``."""
+        first = dictionary.words(tokens[timings[a].token].text)
+        then = dictionary.words(tokens[timings[b].token].text)[:1]
+        lo, hi = max(0.0, timings[a].start - 0.15), timings[b].end + 0.1
+        return ("said twice", 1, [first, then], round(lo, 3), round(hi, 3), TWICE_SETTINGS), lo, hi
+
+    def said_twice(pairs: list[tuple[int, int]]) -> list[tuple[float, float] | None]:
+        """For each (a, b), where the HMM hears word ``a`` said twice before word ``b``: the later saying's
+        (start, end), or None; the checks not in the memo run in the workers where there are many."""
+        windows = [twice_window(a, b) for a, b in pairs]
+        todo = list({tuple(map(str, key)): (key, lo, hi) for key, lo, hi in windows
+                     if memo.get(key, SAID_TWICE_SHAPE) is None and key[2][0] and key[2][1]}.values())
+        if workers >= 2 and len(todo) >= 8 and _may_start_processes():
+            rounds = iter([todo])
+            try:
+                for key, found in _align_in_processes(lambda: next(rounds, []), clip, dictionary.guessed, workers,
+                                                      work=_said_twice_in_worker):
+                    memo.put(key, found)
+            except (OSError, RuntimeError, BrokenProcessPool):  # checked here instead
+                pass
+        out = []
+        for key, lo, hi in windows:
+            found = memo.get(key, SAID_TWICE_SHAPE)
+            if found is None:
+                if not key[2][0] or not key[2][1]:
+                    found = [None]
+                else:
+                    if not decoders:
+                        decoders.append(dictionary.decoder())
+                    found = [_said_twice(decoders[0], key[2][0], key[2][1][0], clip(lo, hi), lo)]
+                memo.put(key, found)
+            out.append(None if found[0] is None else tuple(found[0]))
+        return out
 
     def speaker_of(group: list[int]):
         return alignment.transcript.speaker_of(tokens[timings[group[0]].token])
@@ -427,7 +479,8 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         return result, {k for k in spoken if timings[k] != before[k]}
 
     stats.said_twice, said_twice = moved_by(
-        lambda: _take_later_sayings(timings, spoken, refined, speaker_of, said_again, unscripted))
+        lambda: _take_later_sayings(timings, spoken, refined, speaker_of, said_again, unscripted, said_twice,
+                                    [tokens[t.token].text for t in timings]))
     stats.lateness = _lateness(alignment.timings, timings, refined)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness
         if k not in refined and t.start is not None and t.status in ("matched", "misheard", "forced"):
@@ -584,14 +637,15 @@ def _may_start_processes() -> bool:
     return not multiprocessing.current_process().daemon  # a daemonic worker (a pool's, Dask's) may not
 
 
-def _align_in_processes(next_round, clip, guessed: dict[str, str], workers: int):
+def _align_in_processes(next_round, clip, guessed: dict[str, str], workers: int, work=None):
     """(key, PocketSphinx's result) for each window, aligned by ``workers`` processes, round after round.
 
     ``next_round()`` gives the windows (key, start, end) of the next round, which may depend on the results
     of the one before; an empty round ends. One pool serves every round (forking one costs about 0.2 s, see
     PARALLEL_STRETCHES). The workers die with this process, however it ends (``die_with_parent``), and leave
     Ctrl-C to it: an interrupt here (or any other error) cancels the windows not started and ends the workers
-    at once, without waiting for the windows they are aligning."""
+    at once, without waiting for the windows they are aligning. ``work`` (``_align_in_worker`` where None) is
+    what a worker does with a window's (key[2], clip, start)."""
     import multiprocessing
     import os
     from collections import deque
@@ -612,7 +666,7 @@ def _align_in_processes(next_round, clip, guessed: dict[str, str], workers: int)
         while todo:
             running: deque = deque()  # a few windows per worker in flight: the clips are not all copied at once
             for key, lo, hi in todo:
-                running.append((key, pool.submit(_align_in_worker, (key[2], clip(lo, hi), lo))))
+                running.append((key, pool.submit(work or _align_in_worker, (key[2], clip(lo, hi), lo))))
                 if len(running) >= 4 * workers:
                     key, job = running.popleft()
                     yield key, job.result()
@@ -639,6 +693,38 @@ def _start_worker(guessed: dict[str, str], parent: int | None = None) -> None:
 def _align_in_worker(job: tuple[list[str], np.ndarray, float]) -> list[tuple[str, float, float]]:
     words, pcm, offset = job
     return [list(segment) for segment in _align(_WORKER["decoder"], words, pcm, offset)]
+
+
+def _said_twice_in_worker(job: tuple[list[list[str]], np.ndarray, float]) -> list:
+    (first, then), pcm, offset = job
+    return [_said_twice(_WORKER["decoder"], first, then[0], pcm, offset)]
+
+
+def _said_twice(decoder, first: list[str], then: str, pcm: np.ndarray, offset: float) -> list[float] | None:
+    """Where PocketSphinx, aligning the clip (``pcm``, after its warm-up as in ``_align``) with the words ``first``,
+    optionally ``first`` again (weighed REPEAT_WEIGHT against not), and the word ``then``, hears ``first`` said
+    twice: the later saying's [start, end], or None."""
+    def grammar_word(word: str) -> str:  # the grammar's words are letters: "don't" is aliased as "donQt"
+        if "'" not in word:
+            return word
+        alias = word.replace("'", "Q")
+        if decoder.lookup_word(alias) is None:
+            decoder.add_word(alias, decoder.lookup_word(word), False)
+        return alias
+
+    try:
+        said = " ".join(grammar_word(w) for w in first)
+        decoder.add_jsgf_string("twice", f"#JSGF V1.0;\ngrammar twice;\npublic <twice> = {said} "
+                                         f"( /{REPEAT_WEIGHT:g}/ {said} | /1/ <NULL> ) {grammar_word(then)};\n")
+    except (RuntimeError, ValueError, TypeError):  # a word the decoder cannot take: no check
+        return None
+    found = _align(decoder, [], pcm, offset, search="twice")
+    if found and found[-1][0] == grammar_word(then):  # "that, that that": the next word is no saying
+        found = found[:-1]
+    sayings = [n for n, (word, _, _) in enumerate(found) if word == grammar_word(first[0])]
+    if len(sayings) < 2 or sayings[-1] + len(first) > len(found):
+        return None
+    return [found[sayings[-1]][1], found[sayings[-1] + len(first) - 1][2]]
 
 
 def _take(part: list[int], said: list[tuple[int, list[str]]], found, timings, refined: set[int],
@@ -678,33 +764,69 @@ def _take(part: list[int], said: list[tuple[int, list[str]]], found, timings, re
 
 
 def _take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of, said_again,
-                        unscripted: list[tuple[float, float]] = ()) -> int:
-    """Move each refined word that is said again in the pause before the next refined word of its speaker
-    (``said_again(a, b)``: the later saying's (start, end), or None) onto that later saying: the first was a
-    false start the text does not have. Returns how many moved. A gap that holds speech the transcript lacks
-    (``unscripted``: a passage cut from the text, which may end with the same words) is no pause.
+                        unscripted: list[tuple[float, float]] = (), said_twice=None,
+                        texts: list[str] | None = None) -> int:
+    """Move each refined word that is said again before the next refined word of its speaker onto that later
+    saying: the first was a false start the text does not have. Returns how many moved. A gap that holds speech
+    the transcript lacks (``unscripted``: a passage cut from the text, which may end with the same words) is no
+    pause.
+
+    ``said_again(a, b)``: the sound in the pause between ``a`` and ``b`` most like ``a`` (``repeats.Pause``), or
+    None; under REPEAT_DISTANCE it is the later saying. Where it is only somewhat like it, and loud, and where
+    ``a`` is stretched over more than its letters take (``texts``: each token as written), ``said_twice(pairs)``
+    asks the HMM: the later saying's (start, end) for each pair, or None.
 
     >>> from align.aligner import WordTiming as W
+    >>> from align.repeats import Pause
     >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.9, 2.2), W(2, "matched", 2.25, 2.5)]
     >>> _take_later_sayings(timings, [0, 1, 2], {0, 1, 2}, lambda part: "A",
-    ...                     lambda a, b: (1.5, 1.8) if a == 0 else None)
+    ...                     lambda a, b: Pause(1.5, 1.8, 1.0, 0.0) if a == 0 else None)
     1
     >>> [(t.start, t.end) for t in timings]
     [(1.5, 1.8), (1.9, 2.2), (2.25, 2.5)]
+    >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.9, 2.2), W(2, "matched", 2.25, 2.5)]
+    >>> _take_later_sayings(timings, [0, 1, 2], {0, 1, 2}, lambda part: "A",
+    ...                     lambda a, b: Pause(1.5, 1.8, 2.0, 0.0), (), lambda pairs: [(1.55, 1.8)])
+    1
+    >>> [(t.start, t.end) for t in timings]
+    [(1.55, 1.8), (1.9, 2.2), (2.25, 2.5)]
     """
     moved = 0
+    checks: list[tuple[int, int, float]] = []  # (a, b, where a later saying may start at the earliest)
     for a, b in zip(spoken, spoken[1:]):
-        if a not in refined or b not in refined or timings[b].start - timings[a].end < repeats_in_sound.MIN_GAP:
-            continue
-        if speaker_of([a]) != speaker_of([b]):
+        if a not in refined or b not in refined or speaker_of([a]) != speaker_of([b]):
             continue
         if any(lo < timings[b].start and hi > timings[a].end for lo, hi in unscripted):
             continue
-        again = said_again(a, b)
-        if again is not None:
-            timings[a] = replace(timings[a], start=again[0], end=again[1])
-            moved += 1
+        if timings[b].start - timings[a].end >= repeats_in_sound.MIN_GAP:
+            pause = said_again(a, b)
+            if pause is None:
+                continue
+            if pause.distance < repeats_in_sound.REPEAT_DISTANCE:
+                timings[a] = replace(timings[a], start=pause.start, end=pause.end)
+                moved += 1
+            elif (pause.distance < repeats_in_sound.CHECK_DISTANCE
+                  and pause.loudness > repeats_in_sound.CHECK_LOUDNESS):
+                checks.append((a, b, timings[a].end - 0.05))
+        elif texts is not None and _stretched(timings[a], texts[a]):
+            checks.append((a, b, timings[a].start + 0.2))
+    if checks and said_twice is not None:
+        for (a, b, earliest), later in zip(checks, said_twice([(a, b) for a, b, _ in checks])):
+            if later is not None and earliest <= later[0] < min(later[1], timings[b].start):
+                timings[a] = replace(timings[a], start=later[0], end=min(later[1], timings[b].start))
+                moved += 1
     return moved
+
+
+def _stretched(timing, text: str) -> bool:
+    """Whether a word lasts longer than STRETCHED plus 0.08 s a letter (over a false start and itself).
+
+    >>> from align.aligner import WordTiming as W
+    >>> _stretched(W(0, "matched", 1.0, 1.9), "held"), _stretched(W(0, "matched", 1.0, 1.4), "held")
+    (True, False)
+    """
+    letters = sum(ch.isalnum() for ch in text) or 1
+    return timing.end - timing.start > STRETCHED + 0.08 * letters
 
 
 def _drop_crossed(timings, before, refined: set[int]) -> None:
@@ -876,11 +998,13 @@ def _warm_up_samples(lo: float) -> int:
     return int(lo * SAMPLE_RATE) - max(0, int((lo - WARM_UP) * SAMPLE_RATE))
 
 
-def _align(decoder, words: list[str], pcm: np.ndarray, offset: float) -> list[tuple[str, float, float]]:
+def _align(decoder, words: list[str], pcm: np.ndarray, offset: float,
+           search: str | None = None) -> list[tuple[str, float, float]]:
     """(word, start, end) of the ``words`` that PocketSphinx placed in the clip, in order; a clip that does
     not hold all of them may give only the first ones. ``pcm`` starts with the audio before the window
     (``_warm_up_samples``): PocketSphinx's noise estimate is made anew on it, so that the times depend on this
-    window alone, not on the windows aligned before it (in this process or another), and it is not searched."""
+    window alone, not on the windows aligned before it (in this process or another), and it is not searched.
+    ``search`` names a grammar added to the decoder to align with instead of ``words``."""
     lead = _warm_up_samples(offset)
     pcm = _dithered(pcm, offset)
     decoder.reinit_feat()
@@ -894,7 +1018,10 @@ def _align(decoder, words: list[str], pcm: np.ndarray, offset: float) -> list[tu
         pass
     pcm = pcm[lead:]
     try:
-        decoder.set_align_text(" ".join(words))
+        if search is None:
+            decoder.set_align_text(" ".join(words))
+        else:
+            decoder.activate_search(search)
         decoder.start_utt()
         decoder.process_raw(pcm.tobytes(), full_utt=True)
         decoder.end_utt()

@@ -18,11 +18,13 @@ True
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from align.audio import SAMPLE_RATE
 
-__all__ = ["said_again", "MIN_GAP", "REPEAT_DISTANCE"]
+__all__ = ["said_again", "compare_pause", "Pause", "MIN_GAP", "REPEAT_DISTANCE", "CHECK_DISTANCE", "CHECK_LOUDNESS"]
 
 MIN_GAP = 0.15  # seconds between a word and the next one, from which the pause may hold the word said again
 # The distance under which the pause's sound is the word's again (mean frame distance of the warped path, on
@@ -32,6 +34,13 @@ MIN_GAP = 0.15  # seconds between a word and the next one, from which the pause 
 REPEAT_DISTANCE = 1.4
 LOUD = 4.0  # natural-log frame energy within this of the pause's loudest frame (17 dB) is speech, not the pause
 SETTINGS = [REPEAT_DISTANCE, LOUD]  # part of the memo key of a pause's result (align/refine.py)
+# A pause whose sound is further from the word's than REPEAT_DISTANCE but under CHECK_DISTANCE, and whose loudest
+# frame is at most CHECK_LOUDNESS (natural log, 8.7 dB) below the word's, may still hold the word said again (a
+# saying before a comma sounds unlike the one after it): align/refine.py asks the HMM. Taken once from the
+# distances and loudness of the pauses after words aligned 0.2 s or more early on the fit episodes (a second
+# saying: distance 1.5-3.6, loudness -1.5 to +1.1; other pauses: 2.4-9, -9.5 to +0.3), not tuned.
+CHECK_DISTANCE = 3.0
+CHECK_LOUDNESS = -2.0
 
 FRAME, HOP = 400, 160  # 25 ms frames every 10 ms
 _FFT = 512
@@ -107,10 +116,27 @@ def find_in(template: np.ndarray, search: np.ndarray) -> tuple[float, int, int]:
     return float(total[best + 1] / length[best]), int(origin[best + 1]), best + 1
 
 
+class Pause(NamedTuple):
+    """The sound in a pause most like the word before it: where (seconds from the clip's start), how far it is
+    from the word's (``find_in``'s distance) and how loud (its loudest frame's log energy less the word's)."""
+
+    start: float
+    end: float
+    distance: float
+    loudness: float
+
+
 def said_again(pcm: np.ndarray, split: float) -> tuple[float, float] | None:
     """Where, in the pause of ``pcm`` after ``split`` seconds (the word before it, the pause and nothing else
     placed), the word before the split is said again: (start, end) in seconds from the clip's start, or None.
     """
+    pause = compare_pause(pcm, split)
+    return None if pause is None or pause.distance >= REPEAT_DISTANCE else (pause.start, pause.end)
+
+
+def compare_pause(pcm: np.ndarray, split: float) -> Pause | None:
+    """The sound in the pause of ``pcm`` after ``split`` seconds most like the word before it (``Pause``), or None
+    where the word or the pause is too short to compare."""
     features, energy = cepstra(pcm)
     cut = int(round(split * SAMPLE_RATE / HOP))  # the first frame of the pause
     inside = 1 + (cut * HOP - FRAME) // HOP  # the frames wholly inside the word
@@ -122,6 +148,5 @@ def said_again(pcm: np.ndarray, split: float) -> tuple[float, float] | None:
         return None
     first_loud = int(loud[0])
     distance, first, end = find_in(word, pause[first_loud:int(loud[-1]) + 1])
-    if distance >= REPEAT_DISTANCE:
-        return None
-    return (cut + first_loud + first) * HOP / SAMPLE_RATE, ((cut + first_loud + end - 1) * HOP + FRAME) / SAMPLE_RATE
+    start, end = (cut + first_loud + first) * HOP, (cut + first_loud + end - 1) * HOP + FRAME
+    return Pause(start / SAMPLE_RATE, end / SAMPLE_RATE, distance, float(loudness.max() - energy[:max(1, inside)].max()))

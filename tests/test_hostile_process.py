@@ -188,8 +188,10 @@ def test_a_cache_entry_of_the_wrong_shape_is_ignored_and_rebuilt(tmp_path, monke
     assert not any(fits(v, refine.WINDOW_SHAPE) for v in [5, [5], [["a", 1.0]], [[1.0, 1.0, 1.2]], {"a": []}])
     assert fits([None], refine.ONSET_SHAPE) and fits([1.5], refine.ONSET_SHAPE)
     assert not any(fits(v, refine.ONSET_SHAPE) for v in [[], 1.5, ["x"], [1.5, 2.0], [True]])
-    assert fits([[1.0, 1.2]], refine.SAID_AGAIN_SHAPE) and fits([None], refine.SAID_AGAIN_SHAPE)
-    assert not any(fits(v, refine.SAID_AGAIN_SHAPE) for v in [[], [1.0], [[1.0]], [[1.0, "x"]], 7])
+    assert fits([[1.0, 1.2, 2.1, -0.5]], refine.SAID_AGAIN_SHAPE) and fits([None], refine.SAID_AGAIN_SHAPE)
+    assert not any(fits(v, refine.SAID_AGAIN_SHAPE) for v in [[], [1.0], [[1.0, 1.2]], [[1.0, 1.2, 2.1, "x"]], 7])
+    assert fits([[1.0, 1.2]], refine.SAID_TWICE_SHAPE) and fits([None], refine.SAID_TWICE_SHAPE)
+    assert not any(fits(v, refine.SAID_TWICE_SHAPE) for v in [[], [1.0], [[1.0]], [[1.0, "x"]], 7])
 
 
 def test_a_cache_that_cannot_be_written_leaves_no_temporary_file(tmp_path, monkeypatch):

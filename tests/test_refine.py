@@ -212,3 +212,32 @@ def test_a_word_said_again_in_the_pause_after_it_is_found_there(harbour):
     again = said_again(np.concatenate([harbour_word, pause, harbour_word, pause]), split)
     assert again is not None and abs(again[0] - (split + 0.2)) <= 0.03 and abs(again[1] - (2 * split + 0.2)) <= 0.05
     assert said_again(np.concatenate([harbour_word, pause, lighthouse, pause]), split) is None
+
+
+def test_the_hmm_is_asked_for_a_second_saying_and_the_later_one_is_taken(monkeypatch):
+    """``_said_twice`` gives the grammar "w ( w | nothing ) next" to the decoder (words with an apostrophe under
+    an alias) and takes the later of two sayings; one saying, or the next word said like it, is none."""
+    from align import refine
+
+    class Decoder:
+        words = {"don't": "D OW N T", "that": "DH AE T", "so": "S OW"}
+
+        def lookup_word(self, word):
+            return self.words.get(word)
+
+        def add_word(self, word, phones, update):
+            self.words[word] = phones
+
+        def add_jsgf_string(self, name, grammar):
+            self.grammar = grammar
+
+    heard: list = []
+    monkeypatch.setattr(refine, "_align", lambda decoder, words, pcm, offset, search=None: list(heard))
+    decoder = Decoder()
+    heard[:] = [("donQt", 1.0, 1.2), ("donQt", 1.5, 1.7), ("so", 1.7, 1.9)]
+    assert refine._said_twice(decoder, ["don't"], "so", None, 0.0) == [1.5, 1.7]
+    assert "donQt ( /1e-10/ donQt | /1/ <NULL> ) so;" in decoder.grammar and decoder.words["donQt"] == "D OW N T"
+    heard[:] = [("donQt", 1.5, 1.7), ("so", 1.7, 1.9)]
+    assert refine._said_twice(decoder, ["don't"], "so", None, 0.0) is None
+    heard[:] = [("that", 1.0, 1.2), ("that", 1.5, 1.7)]  # "that that": the second is the next word
+    assert refine._said_twice(decoder, ["that"], "that", None, 0.0) is None
