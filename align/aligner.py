@@ -96,6 +96,12 @@ GAP_EXTEND = -0.1
 CONTINUE = 0.05  # of two equal alignments, prefer the one whose matches run on without breaks
 FUZZY_MIN = 0.7  # similarity from which two different units count as the same word misspelt
 ANCHOR_LENGTH = 4
+# A recognised word less likely than WEAK_PROBABILITY matches for WEAK_MATCH of MATCH: Whisper, lost in noise or
+# music, runs on with words of the text it guessed ("a lot more than a hundred million" over "Nayib Bukele, is
+# reportedly not attending", at probabilities of 0.01-0.07), and such a run outweighed the words it did hear
+# ("not attending") after it: 13 words went 1.6-5.5 s early. Taken once, not tuned.
+WEAK_PROBABILITY = 0.1
+WEAK_MATCH = 0.5
 MAX_CELLS = 250_000  # largest window aligned by dynamic programming in one piece
 LONG_GAP_UNITS = 6  # an unmatched run of this many units or more may be text that is not in the audio
 SECONDS_PER_UNIT = 0.25  # a generous lower bound on speaking time, to tell skipped speech from cut text
@@ -226,9 +232,10 @@ def _without_displaced(anchors: list[tuple[int, int]], n: int, t0: int, t1: int,
 
 
 class _UnitAligner:
-    def __init__(self, t_texts: list[str], r_texts: list[str]):
+    def __init__(self, t_texts: list[str], r_texts: list[str], r_weak: list[bool] | None = None):
         self.t = t_texts
         self.r = r_texts
+        self.weak = r_weak or [False] * len(r_texts)  # recognised units whose match counts WEAK_MATCH of one
         self.pairs: dict[int, int] = {}  # transcript unit -> recognised unit
         self._scores: dict[tuple[str, str], float] = {}
 
@@ -290,7 +297,7 @@ class _UnitAligner:
         gap_r = [neg] * ((n + 1) * width)
         back = bytearray((n + 1) * width * 3)
         pair[0] = 0.0
-        t, r, score = self.t, self.r, self.score
+        t, r, score, weak = self.t, self.r, self.score, self.weak
         for i in range(n + 1):
             row = i * width
             up = row - width
@@ -303,7 +310,8 @@ class _UnitAligner:
                         best, state = gap_t[d], 1
                     if gap_r[d] > best:
                         best, state = gap_r[d], 2
-                    pair[c] = best + score(t[t0 + i - 1], r[r0 + j - 1])
+                    gain = score(t[t0 + i - 1], r[r0 + j - 1])
+                    pair[c] = best + (gain * WEAK_MATCH if gain > 0 and weak[r0 + j - 1] else gain)
                     back[c * 3] = state
                 if i:
                     u = up + j
@@ -354,7 +362,8 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
 
     t_units = _transcript_units(transcript)
     r_units = _recognised_units(words)
-    aligner = _UnitAligner([u.text for u in t_units], [u.text for u in r_units])
+    aligner = _UnitAligner([u.text for u in t_units], [u.text for u in r_units],
+                           [words[u.owner].probability < WEAK_PROBABILITY for u in r_units])
     aligner.align(0, len(t_units), 0, len(r_units))
     _unpair_guesses_at_long_gaps(aligner.pairs, aligner.t, aligner.r)
     _unpair_displaced_islands(aligner.pairs)

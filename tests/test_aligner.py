@@ -201,3 +201,26 @@ def test_a_passage_misheard_past_recognition_is_not_pulled_to_a_word_heard_after
     text = [tok.text.strip(".,").lower() for tok in t.tokens]
     assert a.timings[4].start < 0.4 * heard.index("high")  # the second "they"
     assert abs(a.timings[text.index("just")].start - 0.4 * heard.index("just")) <= 0.5
+
+
+def test_a_run_guessed_in_noise_does_not_outweigh_the_words_heard_after_it():
+    """Whisper lost in music (the public seed-noisy, one cold recognition) runs on with words of the text it
+    guessed, barely sure of them ("a lot more than a hundred million", under 0.1); the words it did hear after
+    them ("not attending") keep their place, and "more than 200 million" is not pulled 5 s early."""
+    heard = ("not:378.06:0.521 the:378.1:0.049 so:378.28:0.559 mention:378.5:0.969 mention:378.9:0.493 "
+             "that:379.4:0.826 "
+             "the:379.64:0.683 reports:379.84:0.597 that:380.28:0.851 the:380.82:0.455 privileged:381.02:0.048 "
+             "in:381.18:0.096 Taimin:381.4:0.256 are:382.04:0.471 most:382.32:0.213 of:382.6:0.039 the:382.86:0.426 "
+             "a:383.1:0.009 lot:383.36:0.021 more:383.36:0.026 than:383.66:0.235 a:383.66:0.135 hundred:383.66:0.05 "
+             "million:383.72:0.065 views,:383.72:0.154 army:384.4:0.299 reported:384.62:0.661 re:385.18:0.212 "
+             "not:385.38:0.237 attending,:385.54:0.312 so:386.8:0.794 technically:386.98:0.002 not:387.22:0.434 "
+             "to:387.7:0.069 be,:387.7:0.039 not:387.7:0.649 to:387.98:0.443 be:388.58:0.087 billion:389.18:0.071 "
+             "people:389.56:0.633 in:390.06:0.454 the:390.58:0.976 region:390.74:0.983")
+    words = [RecognisedWord(w, float(s), float(s) + 0.2, float(p)) for w, s, p in (x.split(":") for x in heard.split())]
+    t = parse_transcript("A: also mention, mention that there are reports that the president of El Salvador, "
+                         "Nayib Bukele, is reportedly not attending. So together, that's more than 200 million "
+                         "people. In the region")
+    a = align_words(t, words)
+    start = {t.tokens[x.token].text: x.start for x in a.timings}
+    assert start["not"] == 385.38 and start["attending."] == 385.54
+    assert start["more"] > 386.8 and start["million"] > 386.8
