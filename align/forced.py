@@ -245,6 +245,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
     seen: set[tuple[float, int, bool]] = set()
     floor = 0.0  # heard words from here on are new (not words already placed)
     guard = 0.0  # no forced word before this is taken back
+    resume: float | None = None  # where the last word kept before a free decoding starts
     while t < windows.total - 0.5:
         if progress:
             progress("aligning the transcript to the audio", t, windows.total)
@@ -294,9 +295,15 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
                 t, lead = forced[keep - 1][0], True
                 continue
             check = True  # text not in the audio, or audio not in the text, follows: decode this window freely
+            resume = forced[keep - 1][0] if keep > skip else None
             continue
         check = lead = False
         heard = _up_to_stretch([w for w in windows.free(t) if w.start >= floor])
+        if not heard and resume is not None and resume > t + 1.0:
+            # decoding gave up on the whole window (noise, music): decode from the last word kept instead
+            t = resume
+            heard = _up_to_stretch([w for w in windows.free(t) if w.start >= floor])
+        resume = None
         found = _last_said(heard, said_units, p)
         if found is None:  # nothing of the text ahead: the rest of the window is speech (or music) the text lacks
             heard_out += heard
