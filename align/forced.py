@@ -148,7 +148,7 @@ class _Windows(LoadsLazily):
     def free(self, start: float) -> list[RecognisedWord]:
         """The words a free (greedy) decoding of the window from ``start`` hears, timed by cross-attention within
         the segments that the decoder's timestamps mark."""
-        key = ("free", self.identity, round(start, 2))
+        key = ("free", self.identity, round(start, 2), 2)  # 2: segments taken for no speech decoded all the same
         found = self.memo.get(key, list[tuple[str, float, float, float]])
         if found is not None:
             return [RecognisedWord(*w) for w in found]
@@ -190,7 +190,8 @@ class _Windows(LoadsLazily):
 
     def _recognise(self, start: float, stop: float) -> list[RecognisedWord]:
         clip = as_float(self.samples[int(start * SAMPLE_RATE):int(stop * SAMPLE_RATE)])
-        return _sequential(self.model, clip, RecognitionOptions(language=self.language), None, start, stop)
+        return _sequential(self.model, clip, RecognitionOptions(language=self.language), None, start, stop,
+                           skip_no_speech=False)
 
 
 def _suppressed(tokenizer) -> list[int]:

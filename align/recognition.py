@@ -121,10 +121,14 @@ def pieces(samples: np.ndarray, length: float = PIECE, search: float = 15.0) -> 
 
 
 def _sequential(model, samples: np.ndarray, options: RecognitionOptions, progress: Progress | None,
-                offset: float, total: float) -> list[RecognisedWord]:
+                offset: float, total: float, skip_no_speech: bool = True) -> list[RecognisedWord]:
+    """The words of sequential (not batched) decoding; with ``skip_no_speech`` false, a 30-second segment Whisper
+    takes for no speech (an ad's voice, speech under noise or music) is decoded all the same (voice-activity
+    filtering still drops what is not speech)."""
     segments, _ = model.transcribe(
         samples, language=options.language, beam_size=options.beam_size, word_timestamps=True,
-        vad_filter=options.vad, condition_on_previous_text=False)
+        vad_filter=options.vad, condition_on_previous_text=False,
+        **({} if skip_no_speech else {"no_speech_threshold": None}))
     words = _collect(segments, offset, progress, total, "recognising speech")
     if progress:
         progress("recognising speech", total, total)
