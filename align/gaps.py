@@ -334,6 +334,7 @@ def fits(verifier: Verifier, words: list[str], lo: float, hi: float) -> bool:
     return sum(t[2] for t in timed) / max(1, len(timed)) >= FIT_PROBABILITY
 
 
+OPENING_GAP = 3.0  # seconds (see _stretched_openings_resume); taken once, not tuned
 WEAK = 0.5  # recogniser probability under which a matched word is a weak claim (see sentences_resume_after)
 
 
@@ -383,3 +384,39 @@ def sentences_resume_after(transcript: Transcript, timings: list[WordTiming], un
         for m, k in enumerate(run):
             start = round(nxt.start - step * (len(run) - m), 3)
             timings[k] = replace(timings[k], start=start, end=round(start + step, 3))
+    _stretched_openings_resume(tokens, timings, spoken, most)
+
+
+def _stretched_openings_resume(tokens, timings: list[WordTiming], spoken: list[int], most: int) -> None:
+    """The same for a sentence's first words (at most ``most``, forced or interpolated) stretched from where the
+    sentence before ends over a gap of OPENING_GAP seconds or more to the sentence's next word: the audio had no
+    clear place for them there (an ad the recogniser heard as text, claimed in part), and a sentence is not
+    cut in two by a long pause after its first word.
+
+    >>> from align.transcript import parse_transcript
+    >>> t = parse_transcript("A: And U.S. hegemony?\\n\\nB: Yes, first of all.")
+    >>> ts = [WordTiming(k, "matched", s, s + 0.3, 0.9) for k, s in enumerate([0.0, 0.4, 0.8])]
+    >>> ts += [WordTiming(3, "forced", 1.2, 10.1, 0.2)] + [WordTiming(k, "matched", s, s + 0.3, 0.9)
+    ...                                                    for k, s in zip(range(4, 7), [10.0, 10.3, 10.6])]
+    >>> _stretched_openings_resume(t.tokens, ts, list(range(7)), 3)
+    >>> (ts[3].start, ts[3].end)
+    (9.7, 10.0)
+    """
+    for n in range(1, len(spoken)):
+        if not _SENTENCE_END.search(tokens[timings[spoken[n - 1]].token].text):
+            continue
+        run = []
+        while n + len(run) < len(spoken) and len(run) <= most and timings[spoken[n + len(run)]].status in (
+                "forced", "interpolated") and not _SENTENCE_END.search(
+                tokens[timings[spoken[n + len(run)]].token].text):
+            run.append(spoken[n + len(run)])
+        if not run or len(run) > most or n + len(run) >= len(spoken):
+            continue
+        nxt = timings[spoken[n + len(run)]]
+        first, last = timings[run[0]], timings[run[-1]]
+        if (nxt.start - first.start < OPENING_GAP or (last.end or last.start) < nxt.start - 0.5
+                or any(tokens[timings[k].token].paragraph != tokens[nxt.token].paragraph for k in run)):
+            continue
+        for m, k in enumerate(run):
+            start = round(nxt.start - 0.3 * (len(run) - m), 3)
+            timings[k] = replace(timings[k], start=start, end=round(start + 0.3, 3))
