@@ -125,6 +125,11 @@ def _sequential(model, samples: np.ndarray, options: RecognitionOptions, progres
     """The words of sequential (not batched) decoding; with ``skip_no_speech`` false, a 30-second segment Whisper
     takes for no speech (an ad's voice, speech under noise or music) is decoded all the same (voice-activity
     filtering still drops what is not speech)."""
+    import ctranslate2
+
+    # Whisper decodes a segment again at higher temperatures, by sampling, where greedy decoding fails its
+    # checks: a fixed seed makes that repeatable (the same words for the same audio in every run)
+    ctranslate2.set_random_seed(int(offset * 1000) % 2**31)
     segments, _ = model.transcribe(
         samples, language=options.language, beam_size=options.beam_size, word_timestamps=True,
         vad_filter=options.vad, condition_on_previous_text=False,
