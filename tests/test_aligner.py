@@ -224,3 +224,15 @@ def test_a_run_guessed_in_noise_does_not_outweigh_the_words_heard_after_it():
     start = {t.tokens[x.token].text: x.start for x in a.timings}
     assert start["not"] == 385.38 and start["attending."] == 385.54
     assert start["more"] > 386.8 and start["million"] > 386.8
+
+
+def test_a_word_heard_only_by_a_guess_is_not_paired_with_a_word_it_does_not_match():
+    """--fast's free decoding, sampling after the last word, heard "You" at 0.002 where the page's "Click to
+    comment" follows the interview: the page text is not paired with it (and so not captioned on it)."""
+    from dataclasses import replace
+
+    t = parse_transcript("A: It was my pleasure, Ben.\n\nClick to comment")
+    heard = said("it was my pleasure Ben.") + [replace(said("You", 2.0)[0], probability=0.002)]
+    a = align_words(t, heard)
+    assert [x.status for x in a.timings][:5] == ["matched"] * 5
+    assert a.timings[5].status != "misheard"
