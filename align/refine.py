@@ -766,8 +766,8 @@ def _take(part: list[int], said: list[tuple[int, list[str]]], found, timings, re
 def _take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of, said_again,
                         unscripted: list[tuple[float, float]] = (), said_twice=None,
                         texts: list[str] | None = None) -> int:
-    """Move each refined word that is said again before the next refined word of its speaker onto that later
-    saying: the first was a false start the text does not have. Returns how many moved. A gap that holds speech
+    """Move each word (placed by the HMM or not) that is said again before the next refined word of its speaker
+    onto that later saying: the first was a false start the text does not have. Returns how many moved. A gap that holds speech
     the transcript lacks (``unscripted``: a passage cut from the text, which may end with the same words) is no
     pause.
 
@@ -794,7 +794,7 @@ def _take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_o
     moved = 0
     checks: list[tuple[int, int, float]] = []  # (a, b, where a later saying may start at the earliest)
     for a, b in zip(spoken, spoken[1:]):
-        if a not in refined or b not in refined or speaker_of([a]) != speaker_of([b]):
+        if b not in refined or speaker_of([a]) != speaker_of([b]):  # ``a`` may keep the recogniser's time
             continue
         if any(lo < timings[b].start and hi > timings[a].end for lo, hi in unscripted):
             continue
