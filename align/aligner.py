@@ -369,8 +369,8 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
     aligner = _UnitAligner([u.text for u in t_units], [u.text for u in r_units],
                            [words[u.owner].probability < WEAK_PROBABILITY for u in r_units])
     aligner.align(0, len(t_units), 0, len(r_units))
-    guessed = [ti for ti, ri in aligner.pairs.items() if ri < 0 and words[r_units[-ri - 1].owner].probability < NO_GUESS]
-    for ti in guessed:  # a word heard differently, and heard at all only by a guess, says nothing
+    for ti in [ti for ti, ri in aligner.pairs.items() if ri < 0 and words[r_units[-ri - 1].owner].probability
+               < NO_GUESS]:  # a word heard differently, and heard at all only by a guess, says nothing
         del aligner.pairs[ti]
     _unpair_guesses_at_long_gaps(aligner.pairs, aligner.t, aligner.r)
     _unpair_displaced_islands(aligner.pairs)

@@ -247,6 +247,10 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
     floor = 0.0  # heard words from here on are new (not words already placed)
     guard = 0.0  # no forced word before this is taken back
     resume: float | None = None  # where the last word kept before a free decoding starts
+
+    def heard_from(start: float) -> list[RecognisedWord]:  # the new words of a free decoding of the window
+        return _up_to_stretch([w for w in windows.free(start) if w.start >= floor])
+
     while t < windows.total - 0.5:
         if progress:
             progress("aligning the transcript to the audio", t, windows.total)
@@ -254,7 +258,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
         last = end >= windows.total - 0.01
         if p >= len(spoken) or (t, p, check) in seen:
             # the text is used up (what is left is speech the transcript lacks, if any), or no step was made
-            heard = _up_to_stretch([w for w in windows.free(t) if w.start >= floor])
+            heard = heard_from(t)
             heard_out += heard
             p = _covered(heard, said_units, p) if p < len(spoken) else p
             t = end if last or not heard else max(t + 1.0, min(end - options.margin, heard[-1].end))
@@ -299,11 +303,11 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
             resume = forced[keep - 1][0] if keep > skip else None
             continue
         check = lead = False
-        heard = _up_to_stretch([w for w in windows.free(t) if w.start >= floor])
+        heard = heard_from(t)
         if not heard and resume is not None and resume > t + 1.0:
             # decoding gave up on the whole window (noise, music): decode from the last word kept instead
             t = resume
-            heard = _up_to_stretch([w for w in windows.free(t) if w.start >= floor])
+            heard = heard_from(t)
         resume = None
         found = _last_said(heard, said_units, p)
         if found is None:  # nothing of the text ahead: the rest of the window is speech (or music) the text lacks

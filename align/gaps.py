@@ -63,7 +63,8 @@ def _pieces(tokens, run: list[int]) -> list[tuple[list[int], bool]]:
 
 class _Gaps:
     def __init__(self, tokens, timings, t_units, r_units, claimed, verifier):
-        self.tokens, self.timings, self.r_units, self.claimed, self.verifier = tokens, timings, r_units, claimed, verifier
+        self.tokens, self.timings, self.r_units = tokens, timings, r_units
+        self.claimed, self.verifier = claimed, verifier
         self.units_of: dict[int, list[str]] = {}
         for u in t_units:
             self.units_of.setdefault(u.owner, []).append(u.text)
@@ -152,7 +153,8 @@ class _Gaps:
             _spread(run[cut:], tokens, timings, *_quiet_span(lo, hi, len(run) - cut, starts_paragraph=True))
             return
         else:
-            span = _quiet_span(lo, hi, len(run), starts_paragraph=tokens[run[0]].index == _first_of_line(tokens, run[0]))
+            first_of_paragraph = tokens[run[0]].index == _first_of_line(tokens, run[0])
+            span = _quiet_span(lo, hi, len(run), starts_paragraph=first_of_paragraph)
         _spread(run, tokens, timings, span[0], max(span))
         for i in heard:
             self.claimed[i] = True
@@ -380,11 +382,16 @@ def sentences_resume_after(transcript: Transcript, timings: list[WordTiming], un
             continue
         if any(timings[k].status == "matched" and timings[k].confidence >= WEAK for k in run):
             continue
-        step = min(0.3, max(0.05, (nxt.start - span.end) / len(run)))  # the span may end a little after it
-        for m, k in enumerate(run):
-            start = round(nxt.start - step * (len(run) - m), 3)
-            timings[k] = replace(timings[k], start=start, end=round(start + step, 3))
+        # 0.05 s a word at least: the span may end a little after the next word starts
+        _lay_out_before(timings, run, nxt.start, min(0.3, max(0.05, (nxt.start - span.end) / len(run))))
     _stretched_openings_resume(tokens, timings, spoken, most)
+
+
+def _lay_out_before(timings: list[WordTiming], run: list[int], before: float, step: float) -> None:
+    """Give the words of ``run`` ``step`` seconds each, in order, ending where the word after them starts."""
+    for m, k in enumerate(run):
+        start = round(before - step * (len(run) - m), 3)
+        timings[k] = replace(timings[k], start=start, end=round(start + step, 3))
 
 
 def _stretched_openings_resume(tokens, timings: list[WordTiming], spoken: list[int], most: int) -> None:
@@ -402,13 +409,15 @@ def _stretched_openings_resume(tokens, timings: list[WordTiming], spoken: list[i
     >>> (ts[3].start, ts[3].end)
     (9.7, 10.0)
     """
+    def opening(k: int) -> bool:  # a weakly placed word that does not end its sentence
+        return timings[k].status in ("forced", "interpolated") and not _SENTENCE_END.search(
+            tokens[timings[k].token].text)
+
     for n in range(1, len(spoken)):
         if not _SENTENCE_END.search(tokens[timings[spoken[n - 1]].token].text):
             continue
         run = []
-        while n + len(run) < len(spoken) and len(run) <= most and timings[spoken[n + len(run)]].status in (
-                "forced", "interpolated") and not _SENTENCE_END.search(
-                tokens[timings[spoken[n + len(run)]].token].text):
+        while n + len(run) < len(spoken) and len(run) <= most and opening(spoken[n + len(run)]):
             run.append(spoken[n + len(run)])
         if not run or len(run) > most or n + len(run) >= len(spoken):
             continue
@@ -417,6 +426,4 @@ def _stretched_openings_resume(tokens, timings: list[WordTiming], spoken: list[i
         if (nxt.start - first.start < OPENING_GAP or (last.end or last.start) < nxt.start - 0.5
                 or any(tokens[timings[k].token].paragraph != tokens[nxt.token].paragraph for k in run)):
             continue
-        for m, k in enumerate(run):
-            start = round(nxt.start - 0.3 * (len(run) - m), 3)
-            timings[k] = replace(timings[k], start=start, end=round(start + 0.3, 3))
+        _lay_out_before(timings, run, nxt.start, 0.3)

@@ -307,6 +307,11 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
 
     dictionary = _Dictionary()
     decoders: list = []  # made on the first window that is not in the memo
+
+    def decoder():
+        if not decoders:
+            decoders.append(dictionary.decoder())
+        return decoders[0]
     tokens = alignment.transcript.tokens
     memo = memo or WindowMemo(None)
     audio: dict[str, np.ndarray] = {}
@@ -389,8 +394,8 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         """For each (a, b), where the HMM hears word ``a`` said twice before word ``b``: the later saying's
         (start, end), or None; the checks not in the memo run in the workers where there are many."""
         windows = [twice_window(a, b) for a, b in pairs]
-        todo = list({tuple(map(str, key)): (key, lo, hi) for key, lo, hi in windows
-                     if memo.get(key, SAID_TWICE_SHAPE) is None and key[2][0] and key[2][1]}.values())
+        todo = list({str(key): (key, lo, hi) for key, lo, hi in windows
+                     if memo.get(key, SAID_TWICE_SHAPE) is None}.values())
         if workers >= 2 and len(todo) >= 8 and _may_start_processes():
             rounds = iter([todo])
             try:
@@ -403,12 +408,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
         for key, lo, hi in windows:
             found = memo.get(key, SAID_TWICE_SHAPE)
             if found is None:
-                if not key[2][0] or not key[2][1]:
-                    found = [None]
-                else:
-                    if not decoders:
-                        decoders.append(dictionary.decoder())
-                    found = [_said_twice(decoders[0], key[2][0], key[2][1][0], clip(lo, hi), lo)]
+                found = [_said_twice(decoder(), key[2][0], "".join(key[2][1]), clip(lo, hi), lo)]
                 memo.put(key, found)
             out.append(None if found[0] is None else tuple(found[0]))
         return out
@@ -422,9 +422,7 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     def aligned_here(key, lo, hi):
         found = memo.get(key, WINDOW_SHAPE)
         if found is None:
-            if not decoders:
-                decoders.append(dictionary.decoder())
-            found = _align(decoders[0], key[2], clip(lo, hi), lo)
+            found = _align(decoder(), key[2], clip(lo, hi), lo)
             memo.put(key, found)
         return found
 
@@ -697,13 +695,15 @@ def _align_in_worker(job: tuple[list[str], np.ndarray, float]) -> list[tuple[str
 
 def _said_twice_in_worker(job: tuple[list[list[str]], np.ndarray, float]) -> list:
     (first, then), pcm, offset = job
-    return [_said_twice(_WORKER["decoder"], first, then[0], pcm, offset)]
+    return [_said_twice(_WORKER["decoder"], first, "".join(then), pcm, offset)]
 
 
 def _said_twice(decoder, first: list[str], then: str, pcm: np.ndarray, offset: float) -> list[float] | None:
     """Where PocketSphinx, aligning the clip (``pcm``, after its warm-up as in ``_align``) with the words ``first``,
     optionally ``first`` again (weighed REPEAT_WEIGHT against not), and the word ``then``, hears ``first`` said
-    twice: the later saying's [start, end], or None."""
+    twice: the later saying's [start, end], or None (also where either has no word)."""
+    if not first or not then:
+        return None
     def grammar_word(word: str) -> str:  # the grammar's words are letters: "don't" is aliased as "donQt"
         if "'" not in word:
             return word
@@ -767,9 +767,9 @@ def _take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_o
                         unscripted: list[tuple[float, float]] = (), said_twice=None,
                         texts: list[str] | None = None) -> int:
     """Move each word (placed by the HMM or not) that is said again before the next refined word of its speaker
-    onto that later saying: the first was a false start the text does not have. Returns how many moved. A gap that holds speech
-    the transcript lacks (``unscripted``: a passage cut from the text, which may end with the same words) is no
-    pause.
+    onto that later saying: the first was a false start the text does not have. Returns how many moved. A gap
+    that holds speech the transcript lacks (``unscripted``: a passage cut from the text, which may end with the
+    same words) is no pause.
 
     ``said_again(a, b)``: the sound in the pause between ``a`` and ``b`` most like ``a`` (``repeats.Pause``), or
     None; under REPEAT_DISTANCE it is the later saying. Where it is only somewhat like it, and loud, and where

@@ -149,4 +149,5 @@ def compare_pause(pcm: np.ndarray, split: float) -> Pause | None:
     first_loud = int(loud[0])
     distance, first, end = find_in(word, pause[first_loud:int(loud[-1]) + 1])
     start, end = (cut + first_loud + first) * HOP, (cut + first_loud + end - 1) * HOP + FRAME
-    return Pause(start / SAMPLE_RATE, end / SAMPLE_RATE, distance, float(loudness.max() - energy[:max(1, inside)].max()))
+    louder = float(loudness.max() - energy[:max(1, inside)].max())
+    return Pause(start / SAMPLE_RATE, end / SAMPLE_RATE, distance, louder)
