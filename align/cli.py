@@ -13,6 +13,7 @@ import typer
 
 from align.captions import STYLES
 from align.errors import AlignError, OutputError, UsageError
+from align.memory import reuse_freed_memory
 from align.report import summary_lines
 from align.terminal import ProgressLine, ensure_standard_streams, say
 
@@ -257,6 +258,8 @@ def _interrupts_noted():
 
 
 def entry() -> None:
+    """The `align` command: a process of its own, whose C heap keeps freed memory for the model's next call."""
+    reuse_freed_memory()
     sys.exit(run())
 
 

@@ -175,6 +175,10 @@ class _Episode:
             self._model = load_model(self.spec, self.options.device, self.options.compute_type, self.options.threads)
         return self._model
 
+    def _piece_model(self):
+        """The model with two workers, for recognising two pieces of a long audio at once (align.recognition)."""
+        return load_model(self.spec, self.options.device, self.options.compute_type, self.options.threads, workers=2)
+
     def samples(self) -> np.ndarray:
         kept = self._kept_samples_path()
         if self._samples is None and kept is not None:
@@ -198,9 +202,9 @@ class _Episode:
     def recognise(self) -> tuple[list[RecognisedWord], bool]:
         rec_options = RecognitionOptions(language=self.language)
         if isinstance(self.audio, np.ndarray):
-            return recognise(self.model(), self.audio, rec_options, self.progress), False
+            return recognise(self.model(), self.audio, rec_options, self.progress, self._piece_model), False
         return cached_recognise(self.model, self.samples, self.digest, self.spec.identity, rec_options,
-                                self.options.cache, self.progress)
+                                self.options.cache, self.progress, self._piece_model)
 
     def _load_quietly(self) -> None:
         """Load the model into load_model's store; a failure is left for the run to meet, and report, itself."""

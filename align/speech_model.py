@@ -148,25 +148,29 @@ _LOADED: dict[tuple, object] = {}
 _LOADING = threading.Lock()
 
 
-def load_model(spec: ModelSpec, device: str = "auto", compute_type: str = "default", threads: int = 0):
+def load_model(spec: ModelSpec, device: str = "auto", compute_type: str = "default", threads: int = 0,
+               workers: int = 1):
     """Load a faster-whisper WhisperModel (once per process for the same model and settings). int8 on CPU and
-    float16 on GPU unless ``compute_type`` says."""
+    float16 on GPU unless ``compute_type`` says. ``workers`` (on a CPU only): calls from that many Python threads
+    run at once, each on ``threads`` threads."""
     device = pick_device(device)
     if compute_type == "default":
         compute_type = "int8" if device == "cpu" else "float16"
     threads = threads or min(8, os.cpu_count() or 1)
-    key = (spec.path, spec.identity, device, compute_type, threads)
+    workers = workers if device == "cpu" else 1
+    key = (spec.path, spec.identity, device, compute_type, threads, workers)
     with _LOADING:
         if key not in _LOADED:
-            _LOADED[key] = _load(spec, device, compute_type, threads)
+            _LOADED[key] = _load(spec, device, compute_type, threads, workers)
         return _LOADED[key]
 
 
-def _load(spec: ModelSpec, device: str, compute_type: str, threads: int):
+def _load(spec: ModelSpec, device: str, compute_type: str, threads: int, workers: int):
     from faster_whisper import WhisperModel
 
     try:
-        return WhisperModel(spec.path, device=device, compute_type=compute_type, cpu_threads=threads)
+        return WhisperModel(spec.path, device=device, compute_type=compute_type, cpu_threads=threads,
+                            num_workers=workers)
     except (OSError, ValueError, RuntimeError) as error:
         first = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
         if Path(spec.path).is_dir():

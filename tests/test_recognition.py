@@ -73,3 +73,39 @@ def test_a_word_stretched_over_skipped_speech_is_recognised_again(monkeypatch):
     monkeypatch.setattr("faster_whisper.BatchedInferencePipeline", StretchingPipeline)
     words = recognise(ClipModel(), np.zeros(16000 * 8, np.float32))
     assert [(w.text, w.start, w.end) for w in words] == [("hello", 0.5, 0.9), ("ad", 1.2, 1.6), ("world", 5.6, 6.0)]
+
+
+def test_long_audio_is_recognised_two_pieces_at_once(monkeypatch):
+    """A model with two workers recognises two pieces of the audio at once; the words come in the audio's order,
+    each piece's times offset by its start, and progress sums the seconds done in every piece."""
+    import threading
+
+    from align.recognition import recognise
+
+    def word(text, start, end):
+        return SimpleNamespace(word=" " + text, start=start, end=end, probability=0.9)
+
+    both_started = threading.Barrier(2, timeout=10)  # each piece waits for the other: they run at once
+    used = []
+
+    class PiecePipeline:
+        def __init__(self, model):
+            used.append(model)
+
+        def transcribe(self, audio, **kwargs):
+            both_started.wait()
+            seconds = len(audio) / 16000
+            return iter([SimpleNamespace(words=[word("one", 0.5, 0.9), word("two", 1.0, 1.4)], end=1.4),
+                         SimpleNamespace(words=[word("three", 2.0, 2.4)], end=seconds)]), None
+
+    piece_model = SimpleNamespace(model=SimpleNamespace(num_workers=2, device="cpu"))
+    monkeypatch.setattr("faster_whisper.BatchedInferencePipeline", PiecePipeline)
+    monkeypatch.setattr("align.recognition.pieces", lambda samples: [(0.0, 3.0), (3.0, 6.0)])
+    monkeypatch.setattr("align.recognition.HOLE", 10.0)  # no holes to recognise again
+    seen = []
+    words = recognise(SimpleNamespace(), np.zeros(16000 * 6, np.float32), piece_model=lambda: piece_model,
+                      progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert [(w.text, w.start) for w in words] == [("one", 0.5), ("two", 1.0), ("three", 2.0),
+                                                  ("one", 3.5), ("two", 4.0), ("three", 5.0)]
+    assert used == [piece_model, piece_model]
+    assert max(done for stage, done, total in seen) == 6.0 and seen[-1] == ("recognising speech", 6.0, 6.0)
