@@ -31,6 +31,7 @@ from typing import Callable, Iterable
 from align.audio import container_seconds
 from align.errors import AlignError, AudioError, OutputError, TranscriptError, UsageError
 from align.outputs import check_replaceable, inside, json_document, remember_written, write_output
+from align.memory import reuse_freed_memory
 from align.pipeline import Options
 from align.processes import die_with_parent, stop_pool
 
@@ -307,6 +308,14 @@ def _skipped(episode: dict) -> dict:
 
 # ----------------------------------------------------------------------------------------- many: here or cluster
 
+
+def _start_worker(parent: int) -> None:
+    """A batch worker (a spawned process, which inherits none of the CLI's settings): it dies with ``parent``, and
+    its C heap keeps the model's freed buffers for reuse (align.memory)."""
+    die_with_parent(parent)
+    reuse_freed_memory()
+
+
 def run_local(episodes: list[dict], settings: Settings, jobs: int, on_row: Callable[[dict], None]) -> None:
     """Episodes in ``jobs`` worker processes (spawned, each loading the model once); ``jobs=1``: in this process.
     A worker process that dies (out of memory, a crash in native code) costs its episodes a retry, not the
@@ -325,7 +334,7 @@ def run_local(episodes: list[dict], settings: Settings, jobs: int, on_row: Calla
         retry = []
         # each worker dies with this process, whatever kills it, and leaves Ctrl-C to it: stopped here at once
         pool = ProcessPoolExecutor(min(jobs, len(pending)), mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=die_with_parent, initargs=(os.getpid(),))
+                                   initializer=_start_worker, initargs=(os.getpid(),))
         try:
             futures = {pool.submit(run_episode, episode, settings): episode for episode in pending}
             for future in as_completed(futures):
