@@ -30,8 +30,8 @@ from typing import Callable, Iterable
 
 from align.audio import container_seconds
 from align.errors import AlignError, AudioError, OutputError, TranscriptError, UsageError
-from align.outputs import check_replaceable, inside, json_document, remember_written, write_output
 from align.memory import reuse_freed_memory
+from align.outputs import check_replaceable, inside, json_document, remember_written, write_output
 from align.pipeline import Options
 from align.processes import die_with_parent, stop_pool
 

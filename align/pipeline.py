@@ -24,7 +24,8 @@ from align.forced import forced_recognise, start_at_sound
 from align.recognition import Progress, RecognitionOptions, cache_dir, cached_recognise, recognise
 from align.refine import refine_times
 from align.report import build_report
-from align.speech_model import check_compute_type, check_device, check_language, load_model, resolve_model
+from align.speech_model import (check_compute_type, check_device, check_language, load_model, pick_device,
+                                resolve_model)
 from align.transcript import Transcript, check_size_for_audio, read_transcript
 
 __all__ = ["Options", "Result", "align_episode"]
@@ -177,10 +178,10 @@ class _Episode:
 
     def _piece_model(self):
         """The model with two workers of half the threads each, for recognising two pieces of a long audio at once
-        (align.recognition); with fewer than two threads (``align batch`` on two cores), the one-worker model.
-        Half the threads each: seed-full's pieces in 19.8 s, against 21.0 s with all the threads each."""
+        (align.recognition); on a GPU, or with fewer than two threads (``align batch`` on two cores), the one-worker
+        model. Half the threads each: seed-full's pieces in 19.8 s, against 21.0 s with all the threads each."""
         threads = self.options.threads or min(8, os.cpu_count() or 1)
-        if threads < 2:
+        if threads < 2 or pick_device(self.options.device) != "cpu":
             return self.model()
         return load_model(self.spec, self.options.device, self.options.compute_type, threads // 2, workers=2)
 

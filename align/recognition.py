@@ -46,24 +46,21 @@ LONGEST_WORD = 2.5
 # audio (115 MB an hour), and about 80 MB for each 30-second chunk the encoder takes in one batch. The batch
 # shrinks for long episodes so that the sum stays under the budget (8 chunks recognise ~20% faster than 4).
 MEMORY_BUDGET_MB = 1400
-# chunks each of two workers encodes at once: 2 recognise seed-full as fast as 4 (26.4 and 26.9 s), with a peak
-# about 190 MB lower
+# chunks each of two workers encodes at once (the least batch_for_memory gives): 2 recognise seed-full as fast as 4
+# (26.4 and 26.9 s), with a peak about 190 MB lower
 PIECE_BATCH = 2
 FIXED_MB, CHUNK_MB = 600, 80
 
 
-def batch_for_memory(samples: np.ndarray, largest: int, workers: int = 1) -> int:
-    """The largest batch, up to ``largest`` in all, whose encoder memory fits the budget beside these samples
-    when ``workers`` batches are encoded at once; the batch of each.
+def batch_for_memory(samples: np.ndarray, largest: int) -> int:
+    """The largest batch, up to ``largest``, whose encoder memory fits the budget beside these samples.
 
     >>> hour = np.zeros(16000 * 3600, dtype=np.int16)
     >>> batch_for_memory(hour[: 16000 * 1440], 8), batch_for_memory(hour, 8), batch_for_memory(np.tile(hour, 3), 8)
     (8, 8, 5)
-    >>> batch_for_memory(hour[: 16000 * 1440], 8, workers=2), batch_for_memory(np.tile(hour, 3), 8, workers=2)
-    (4, 2)
     """
     room = MEMORY_BUDGET_MB - FIXED_MB - samples.nbytes / 2**20
-    return max(2, min(largest, int(room // CHUNK_MB)) // workers)
+    return max(2, min(largest, int(room // CHUNK_MB)))
 
 
 def recognise(model, samples: np.ndarray, options: RecognitionOptions = RecognitionOptions(),
@@ -90,9 +87,10 @@ def recognise(model, samples: np.ndarray, options: RecognitionOptions = Recognit
     cut = pieces(samples)
     batched_model = piece_model() if piece_model is not None and len(cut) > 1 else model
     workers = max(1, min(len(cut), getattr(getattr(batched_model, "model", None), "num_workers", 1)))
-    batch_size = batch_for_memory(samples, options.batch_size, workers) if on_cpu else options.batch_size
     if workers > 1:
-        batch_size = min(batch_size, PIECE_BATCH)
+        batch_size = PIECE_BATCH
+    else:
+        batch_size = batch_for_memory(samples, options.batch_size) if on_cpu else options.batch_size
     heard = _Heard(progress, total)
 
     def recognise_piece(piece: tuple[float, float]) -> list[RecognisedWord]:
