@@ -24,7 +24,7 @@ __all__ = ["RecognitionOptions", "recognise", "cached_recognise", "cache_dir", "
 
 # progress(stage, done, total): the CLI draws it; the library never prints
 Progress = Callable[[str, float, float], None]
-CACHE_VERSION = 2  # 2: words stretched over skipped speech recognised again
+CACHE_VERSION = 3  # 2: words stretched over skipped speech recognised again; 3: pieces of equal length
 
 
 @dataclass(frozen=True)
@@ -156,19 +156,27 @@ class _Heard:
 
 
 def pieces(samples: np.ndarray, length: float = PIECE, search: float = 15.0) -> list[tuple[float, float]]:
-    """Cut the audio into pieces of about ``length`` seconds at the quietest moment near each cut.
+    """Cut the audio into as many pieces as cuts every ``length`` seconds would make (none where it is at most 1.5
+    ``length`` long), made even so that two workers finish together, of equal length, with each cut at the quietest
+    moment within ``search`` seconds of where it would fall.
 
     >>> noise = np.random.RandomState(0).randn(16000 * 30).astype(np.float32)
-    >>> noise[16000 * 11:16000 * 11 + 8000] = 0  # half a second of silence at 11 s
-    >>> pieces(noise, length=10.0, search=2.0)[0]
-    (0.0, 11.0)
+    >>> noise[16000 * 16:16000 * 16 + 8000] = 0  # half a second of silence at 16 s
+    >>> pieces(noise, length=12.0, search=2.0)
+    [(0.0, 16.0), (16.0, 30.0)]
+    >>> len(pieces(noise, length=20.0)), len(pieces(noise, length=6.0, search=1.0))
+    (1, 6)
     """
     total = len(samples) / SAMPLE_RATE
+    count = 1
+    while total - (count - 1) * length > length * 1.5:
+        count += 1
+    count += count % 2 if count > 1 else 0
     cuts = [0.0]
-    while total - cuts[-1] > length * 1.5:
-        target = cuts[-1] + length
+    frame = SAMPLE_RATE // 50
+    for k in range(1, count):
+        target = total * k / count
         lo, hi = int((target - search) * SAMPLE_RATE), int((target + search) * SAMPLE_RATE)
-        frame = SAMPLE_RATE // 50
         window = samples[lo:hi][: (hi - lo) // frame * frame].reshape(-1, frame)
         quietest = int(np.argmin(np.sqrt((window.astype(np.float32) ** 2).mean(axis=1))))
         cuts.append(round((lo + quietest * frame + frame // 2) / SAMPLE_RATE - 0.01, 2) if window.size else target)
