@@ -22,7 +22,7 @@ from align.confidence import evidence, on_time_probability
 from align.corrections import anchored, check_corrections
 from align.forced import forced_recognise, start_at_sound
 from align.recognition import Progress, RecognitionOptions, cache_dir, cached_recognise, recognise
-from align.refine import refine_times
+from align.refine import keep_order, refine_times
 from align.report import build_report
 from align.speech_model import (check_compute_type, check_device, check_language, load_model, pick_device,
                                 resolve_model)
@@ -109,6 +109,9 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     on_time = on_time_probability(rows)
     on_time[[a.token for a in anchors]] = 1.0  # set by ear
     alignment = with_confidence(alignment, on_time)
+    if refinement is not None:  # after the confidence, whose model read the times before it (bench/README.md)
+        timings, refinement.reordered = keep_order(alignment.timings, transcript, {a.token for a in anchors})
+        alignment = replace(alignment, timings=timings)
     report = build_report(alignment)
     if options.corrections:
         report["corrections"] = {"applied": [a.ref for a in anchors], "skipped": skipped}

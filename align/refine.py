@@ -66,6 +66,7 @@ class RefineStats:
     onsets: int = 0  # words of voices the HMM does not fit started where the sound rises after a pause
     said_twice: int = 0  # words moved onto a second saying, after a false start the text does not have
     spread: int = 0  # runs of unplaced words, heard unsure, laid out between the placed words either side
+    reordered: int = 0  # words that would start before the word said before them, started with it instead
     note: str = ""
     # per transcript token, where its final time came from (evidence for align.confidence; not in the report):
     # "hmm" (placed by PocketSphinx), "said again", "onset", "fitted" (moved between refined neighbours),
@@ -963,6 +964,33 @@ def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted:
                 timings[j] = replace(timings[j], start=start, end=round(lo + (hi - lo) * done / total, 3))
             moved += 1
     return moved
+
+
+def keep_order(timings, transcript, fixed: set[int] = frozenset()) -> tuple[list, int]:
+    """The timings with each word that would start before the word its speaker says before it started with that
+    word instead (its end kept where it is later), and how many were. Such a word kept the recogniser's time less
+    the lateness beside a word the HMM placed, or the other way round; on seed-clean the later word was the one
+    off in 15 of 17 such pairs. A word of another speaker may start first (people talk over each other), and a
+    word in ``fixed`` (set by ear) stays.
+
+    >>> from align.aligner import WordTiming as W
+    >>> from align.transcript import parse_transcript
+    >>> transcript = parse_transcript("ANN: One two three.")
+    >>> timings = [W(0, "matched", 1.0, 1.2), W(1, "matched", 0.9, 1.4), W(2, "matched", 1.5, 1.6)]
+    >>> ordered, moved = keep_order(timings, transcript)
+    >>> moved, [(t.start, t.end) for t in ordered]
+    (1, [(1.0, 1.2), (1.0, 1.4), (1.5, 1.6)])
+    """
+    timings = list(timings)
+    spoken = [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"]
+    speaker = {k: transcript.speaker_of(transcript.tokens[timings[k].token]) for k in spoken}
+    moved = 0
+    for before, k in zip(spoken, spoken[1:]):
+        earlier, t = timings[before], timings[k]
+        if t.start < earlier.start and speaker[k] == speaker[before] and t.token not in fixed:
+            timings[k] = replace(t, start=earlier.start, end=max(earlier.start, t.end))
+            moved += 1
+    return timings, moved
 
 
 def _fit_run(timings, run: list[int], lo: float | None, hi: float | None) -> None:

@@ -241,3 +241,20 @@ def test_the_hmm_is_asked_for_a_second_saying_and_the_later_one_is_taken(monkeyp
     assert refine._said_twice(decoder, ["don't"], "so", None, 0.0) is None
     heard[:] = [("that", 1.0, 1.2), ("that", 1.5, 1.7)]  # "that that": the second is the next word
     assert refine._said_twice(decoder, ["that"], "that", None, 0.0) is None
+
+
+def test_a_word_never_starts_before_the_word_its_speaker_says_before_it():
+    """A word timed before its speaker's previous word starts with it; another speaker's word may start first
+    (crosstalk), and a word set by ear stays where it was set."""
+    from align.aligner import WordTiming as W
+    from align.refine import keep_order
+    from align.transcript import parse_transcript
+
+    transcript = parse_transcript("ANN: One two.\nBOB: Three four five.")
+    timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 0.8, 1.5),  # "two" early: starts with "one"
+               W(2, "matched", 1.2, 1.6),  # Bob talks over Ann: kept
+               W(3, "matched", 2.0, 2.2), W(4, "matched", 1.9, 2.4)]  # "five" early but set by ear: kept
+    ordered, moved = keep_order(timings, transcript, fixed={4})
+    assert moved == 1
+    assert [(t.start, t.end) for t in ordered] == [(1.0, 1.3), (1.0, 1.5), (1.2, 1.6), (2.0, 2.2), (1.9, 2.4)]
+    assert [t.token for t in ordered] == [0, 1, 2, 3, 4]
