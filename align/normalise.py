@@ -14,6 +14,7 @@ Both the transcript and the recogniser's words go through ``spoken_units``, so `
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -99,6 +100,12 @@ def spoken_units(text: str) -> list[str]:
     >>> spoken_units("[laughs]"), spoken_units("--"), spoken_units("5%"), spoken_units("3rd")
     (['laughs'], [], ['five', 'percent'], ['third'])
     """
+    return list(_units(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _units(text: str) -> tuple[str, ...]:
+    """``spoken_units``, kept: the aligner asks for each word's several times (a fifth of a run after a fix)."""
     text = _fold(text)
     units: list[str] = []
     currency = next((name for sign, name in _CURRENCY.items() if sign in text), None)
@@ -121,7 +128,7 @@ def spoken_units(text: str) -> list[str]:
                 units.append(part)
     if currency and units:
         units.append(currency)
-    return units
+    return tuple(units)
 
 
 def similarity(a: str, b: str) -> float:
