@@ -833,11 +833,16 @@ def _stretched(timing, text: str) -> bool:
 
 
 def _drop_crossed(timings, before, refined: set[int]) -> None:
-    """Take back the HMM's times of neighbouring refined words that start in the wrong order.
+    """Take back the HMM's times of neighbouring refined words that start in the wrong order, and of a refined
+    word that starts so soon after the one before it that the spoken words between would have under MIN_WORD
+    each.
 
-    They were placed by different pieces of a stretch, and the piece that ends at the first of them stretched
-    it over the next word's speech; which of the two is wrong cannot be told, so both go back to ``before``
-    (the recogniser's times) and are fitted between their refined neighbours like any word the HMM missed.
+    Two words in the wrong order were placed by different pieces of a stretch, and the piece that ends at the
+    first of them stretched it over the next word's speech; which of the two is wrong cannot be told, so both go
+    back to ``before`` (the recogniser's times) and are fitted between their refined neighbours like any word the
+    HMM missed. A word too soon after its neighbour was put on that neighbour's sound by a window that began
+    there (seed-recut's "or representatives that are": the recogniser heard "or" as "are", the HMM put "are" on
+    it and the two words between went into no time, 1-1.4 s early): that word goes back.
 
     >>> from align.aligner import WordTiming as W
     >>> before = [W(0, "matched", 1.0, 1.2), W(1, "matched", 1.3, 1.3), W(2, "matched", 1.5, 1.6)]
@@ -846,10 +851,18 @@ def _drop_crossed(timings, before, refined: set[int]) -> None:
     >>> _drop_crossed(timings, before, refined)
     >>> sorted(refined), [t.start for t in timings]
     ([0], [0.9, 1.3, 1.5])
+    >>> timings = [W(0, "matched", 0.9, 1.1), W(1, "matched", 1.1, 1.1), W(2, "matched", 0.95, 1.3)]
+    >>> refined = {0, 2}
+    >>> _drop_crossed(timings, before, refined)
+    >>> sorted(refined), [t.start for t in timings]
+    ([0], [0.9, 1.1, 1.5])
     """
+    spoken = np.cumsum([t.start is not None and t.status != "note" for t in timings])
     while True:
         placed = sorted(refined)
         crossed = {k for a, b in zip(placed, placed[1:]) if timings[b].start < timings[a].start for k in (a, b)}
+        crossed |= {b for a, b in zip(placed, placed[1:])
+                    if timings[b].start < timings[a].start + MIN_WORD * int(spoken[b - 1] - spoken[a])}
         if not crossed:
             return
         for k in crossed:
