@@ -18,16 +18,20 @@ True
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import os
+import shutil
 import tempfile
 import types
 import typing
 from pathlib import Path
 
-__all__ = ["WindowMemo", "fits", "read_json", "write_json", "write_file"]
+import numpy as np
+
+__all__ = ["WindowMemo", "ArrayStore", "fits", "read_json", "write_json", "write_file"]
 
 
 class WindowMemo:
@@ -63,6 +67,60 @@ class WindowMemo:
             self.changed = False
 
 
+class ArrayStore:
+    """Arrays kept a file each in one folder, by key: the speech model's encoding of each 30-second window of an
+    episode (``align --fast``), so that a re-run after a transcript fix decodes the changed window again without
+    encoding it again. Like the memo, a missing or damaged file is not found, and one that cannot be written only
+    costs speed.
+
+    >>> import tempfile, pathlib
+    >>> store = ArrayStore(pathlib.Path(tempfile.mkdtemp()) / "encoded-1")
+    >>> store.get(("window", 30.0)) is None
+    True
+    >>> store.put(("window", 30.0), np.ones((2, 3), dtype=np.float16))
+    >>> store.get(("window", 30.0)).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    >>> ArrayStore(None).get(("window", 30.0)) is None  # no folder: nothing is kept
+    True
+    >>> other = ArrayStore(store.folder.parent / "encoded-2"); other.put(("window", 0.0), np.zeros(1))
+    >>> store.keep_latest(1); sorted(p.name for p in store.folder.parent.iterdir())
+    ['encoded-1']
+    """
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+
+    def _path(self, parts) -> Path:
+        return self.folder / f"{WindowMemo._key(parts)}.npy"
+
+    def get(self, parts):
+        if self.folder is None:
+            return None
+        try:
+            return np.load(self._path(parts), allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+
+    def put(self, parts, array) -> None:
+        if self.folder is not None:
+            write_file(self._path(parts), lambda out: np.save(out, array, allow_pickle=False), binary=True)
+
+    def keep_latest(self, count: int) -> None:
+        """Mark this store as used now, and remove the stores beside it (named alike up to the first "-") but the
+        ``count`` used last, this one among them: they are large, and only a re-run of their episode reads them."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        try:
+            os.utime(self.folder)
+            prefix = self.folder.name.split("-")[0]
+            others = sorted((p for p in self.folder.parent.glob(f"{prefix}-*") if p.is_dir() and p != self.folder),
+                            key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        except OSError:
+            return
+        for old in others[max(0, count - 1):]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def fits(value, shape) -> bool:
     """Whether ``value`` (as read from JSON) has ``shape``: ``float`` (a finite number, not a bool), ``str``,
     ``None``, ``list[S]`` (a list of any length of S), ``tuple[S, T, ...]`` (a list of exactly these), or ``S | T``.
@@ -74,22 +132,31 @@ def fits(value, shape) -> bool:
     >>> fits({"a": 1}, list[str]), fits([float("nan")], list[float]), fits("ab", list[str])
     (False, False, False)
     """
+    return _checker(shape)(value)
+
+
+@functools.lru_cache(maxsize=None)
+def _checker(shape):
+    """A function that tells whether a value has ``shape`` (made once per shape: a memo holds thousands of values)."""
     if shape is None or shape is type(None):
-        return value is None
+        return lambda value: value is None
     if shape is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return lambda value: (isinstance(value, (int, float)) and not isinstance(value, bool)
+                              and math.isfinite(value))
     if shape is str:
-        return isinstance(value, str)
+        return lambda value: isinstance(value, str)
     origin, args = typing.get_origin(shape), typing.get_args(shape)
     if origin in (typing.Union, types.UnionType):
-        return any(fits(value, alternative) for alternative in args)
+        alternatives = [_checker(alternative) for alternative in args]
+        return lambda value: any(check(value) for check in alternatives)
     if origin not in (list, tuple):
         raise TypeError(f"not a shape: {shape!r}")
-    if not isinstance(value, (list, tuple)):
-        return False
     if origin is list:
-        return all(fits(item, args[0]) for item in value)
-    return len(value) == len(args) and all(fits(item, part) for item, part in zip(value, args))
+        item = _checker(args[0])
+        return lambda value: isinstance(value, (list, tuple)) and all(item(part) for part in value)
+    parts = [_checker(part) for part in args]
+    return lambda value: (isinstance(value, (list, tuple)) and len(value) == len(parts)
+                          and all(check(part) for check, part in zip(parts, value)))
 
 
 def read_json(path: Path):
@@ -119,7 +186,7 @@ def write_json(path: Path, data) -> bool:
     >>> write_json(folder / "x.json", [1]), write_json(folder / "y.json", [1]), sorted(p.name for p in folder.iterdir())
     (False, True, ['x.json', 'y.json'])
     """
-    return write_file(path, lambda out: json.dump(data, out))
+    return write_file(path, lambda out: out.write(json.dumps(data)))  # dumps: C encoder (dump: pure Python)
 
 
 def write_file(path: Path, dump, binary: bool = False) -> bool:

