@@ -13,6 +13,7 @@ The aligner then treats both kinds of word as it treats recognised words.
 from __future__ import annotations
 
 import difflib
+import zlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -166,7 +167,7 @@ class _Windows(LoadsLazily):
     def free(self, start: float) -> list[RecognisedWord]:
         """The words a free (greedy) decoding of the window from ``start`` hears, timed by cross-attention within
         the segments that the decoder's timestamps mark."""
-        key = ("free", self.identity, round(start, 2), 2)  # 2: segments taken for no speech decoded all the same
+        key = ("free", self.identity, round(start, 2), 3)  # 2: no-speech segments decoded; 3: loops decoded again
         found = self.memo.get(key, list[tuple[str, float, float, float]])
         if found is not None:
             return [RecognisedWord(*w) for w in found]
@@ -201,7 +202,8 @@ class _Windows(LoadsLazily):
                 a = max(a, start + begin) if begin >= 0 else a
                 words.append(RecognisedWord(text, round(a, 3), round(max(a, b), 3), probability))
         words = [w for w in words if w.start < start + frames / 100]
-        if len(words) < frames / 100 / 3:  # greedy decoding gave up (noise, music): decode as recognition does
+        if len(words) < frames / 100 / 3 or _loops(words):
+            # greedy decoding gave up (noise, music) or repeats itself: decode as recognition does
             words = self._recognise(start, start + frames / 100)
         self.memo.put(key, [[w.text, w.start, w.end, w.probability] for w in words])
         return words
@@ -209,7 +211,18 @@ class _Windows(LoadsLazily):
     def _recognise(self, start: float, stop: float) -> list[RecognisedWord]:
         clip = as_float(self.samples[int(start * SAMPLE_RATE):int(stop * SAMPLE_RATE)])
         return _sequential(self.model, clip, RecognitionOptions(language=self.language), None, start, stop,
-                           skip_no_speech=False)
+                           skip_no_speech=False, sampled=False)
+
+
+def _loops(words: list[RecognisedWord]) -> bool:
+    """Whether decoded words repeat themselves, by Whisper's own test: their text compresses more than 2.4 times.
+
+    >>> said = lambda text: [RecognisedWord(w, 0.0, 0.1, 0.9) for w in text.split()]
+    >>> _loops(said("I said, " * 30)), _loops(said("but we need some venue in which things are run by us"))
+    (True, False)
+    """
+    text = " ".join(w.text for w in words).encode()
+    return bool(text) and len(text) / len(zlib.compress(text)) > 2.4
 
 
 def _suppressed(tokenizer) -> list[int]:
@@ -263,6 +276,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
     heard_out: list[RecognisedWord] = []  # words of free decoding
     t, p = 0.0, 0  # p indexes ``spoken``; from t on, the audio has not been accounted for
     lead = False  # the window at t starts with spoken[p - 1], already placed
+    heard_lead = False  # and a free decoding placed it (not the forced pass)
     check = False  # decode the window at t freely before forcing anything through it
     seen: set[tuple[float, int, bool]] = set()
     floor = 0.0  # heard words from here on are new (not words already placed)
@@ -295,10 +309,13 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
                     break
                 batch.append(k)
             forced = windows.force(t, [words[k] for k in batch])
-            if lead and forced[0][1] - forced[0][0] > options.long:
-                # audio the text lacks follows the word the last window ended on: the last window may have put
-                # words of the text into it, so take back its last seconds and listen from there
-                cutoff = max(guard, forced[0][0] - options.retract)
+            if lead and forced[0][1] - t > options.long:  # the first word's span, before FIRST_WORD shortens it
+                # audio the text lacks follows the word the last window ended on
+                if heard_lead:  # a free decoding placed that word and heard what follows: decode on from it
+                    lead, check = False, True
+                    continue
+                # the last window may have put words of the text into it: take back its last seconds and listen
+                cutoff = max(guard, t - options.retract)
                 while placed and placed[-1][1].start >= cutoff and len(placed) > 1:
                     p = placed.pop()[0]
                 heard_out = [w for w in heard_out if w.start < cutoff]
@@ -318,7 +335,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
                     floor = max(floor, a + 0.1, min(b - 0.1, a + 1.0))
             p += keep - skip
             if why == "window" and keep > skip:  # the window is used up: the next starts at its last word
-                t, lead = forced[keep - 1][0], True
+                t, lead, heard_lead = forced[keep - 1][0], True, False
                 continue
             check = True  # text not in the audio, or audio not in the text, follows: decode this window freely
             resume = forced[keep - 1][0] if keep > skip else None
@@ -337,7 +354,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
             continue
         h, q = found  # heard[h] says spoken[q]: the heard words account for the audio up to it
         heard_out += heard[:h + 1]
-        t, p, lead = max(t, heard[h].start), q + 1, True
+        t, p, lead, heard_lead = max(t, heard[h].start), q + 1, True, True
         floor = max(floor, heard[h].start + 0.1)
     out = sorted([w for _, w in placed] + heard_out, key=lambda w: w.start)
     if progress:

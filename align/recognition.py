@@ -184,19 +184,23 @@ def pieces(samples: np.ndarray, length: float = PIECE, search: float = 15.0) -> 
 
 
 def _sequential(model, samples: np.ndarray, options: RecognitionOptions, progress: Progress | None,
-                offset: float, total: float, skip_no_speech: bool = True) -> list[RecognisedWord]:
+                offset: float, total: float, skip_no_speech: bool = True, sampled: bool = True) -> list[RecognisedWord]:
     """The words of sequential (not batched) decoding; with ``skip_no_speech`` false, a 30-second segment Whisper
     takes for no speech (an ad's voice, speech under noise or music) is decoded all the same (voice-activity
-    filtering still drops what is not speech)."""
+    filtering still drops what is not speech). Without ``sampled``, the decoding is a beam search of five and a
+    segment that fails Whisper's checks is not decoded again by sampling: the words depend on the audio alone,
+    not on what the process sampled before (CTranslate2 seeds a worker's random generator at its first draw
+    only, so ``set_random_seed`` repeats a sampled decoding only in the same order of calls)."""
     import ctranslate2
 
     # Whisper decodes a segment again at higher temperatures, by sampling, where greedy decoding fails its
-    # checks: a fixed seed makes that repeatable (the same words for the same audio in every run)
+    # checks: a fixed seed makes that repeatable where the calls come in the same order (every cold run)
     ctranslate2.set_random_seed(int(offset * 1000) % 2**31)
     segments, _ = model.transcribe(
-        samples, language=options.language, beam_size=options.beam_size, word_timestamps=True,
+        samples, language=options.language, beam_size=options.beam_size if sampled else 5, word_timestamps=True,
         vad_filter=options.vad, condition_on_previous_text=False,
-        **({} if skip_no_speech else {"no_speech_threshold": None}))
+        **({} if skip_no_speech else {"no_speech_threshold": None}),
+        **({} if sampled else {"temperature": 0.0}))
     words = _collect(segments, offset, progress, total, "recognising speech")
     if progress:
         progress("recognising speech", total, total)
