@@ -27,7 +27,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
-from align.normalise import similarity, spoken_units
+from align.normalise import repeats_itself, similarity, spoken_units
 from align.transcript import Transcript
 
 __all__ = ["RecognisedWord", "WordTiming", "UnscriptedSpan", "Alignment", "align_words"]
@@ -406,7 +406,8 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
                                               round(confidence, 3))
 
     fill_gaps(transcript, timings, t_units, r_units, claimed, verifier)
-    unscripted = _unscripted_spans(r_units, claimed, words)
+    # Whisper's loops over speech it cannot make out are not speech the transcript lacks
+    unscripted = [s for s in _unscripted_spans(r_units, claimed, words) if not repeats_itself(s.heard)]
     if verifier is not None:  # Whisper sometimes invents text over speech it cannot make out: keep what the audio fits
         unscripted = [s for s in unscripted if fits(verifier, s.heard.split(), s.start, s.end)]
     taken = {u.owner for u, c in zip(r_units, claimed) if c}

@@ -13,7 +13,6 @@ The aligner then treats both kinds of word as it treats recognised words.
 from __future__ import annotations
 
 import difflib
-import zlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,7 +22,7 @@ from align.aligner import COMMON, RecognisedWord
 from align.audio import SAMPLE_RATE, as_float, loud_frames, rise_from
 from align.cache import ArrayStore, WindowMemo
 from align.recognition import Progress, RecognitionOptions, _sequential
-from align.normalise import spoken_units
+from align.normalise import repeats_itself, spoken_units
 
 __all__ = ["forced_recognise", "log_mel", "ForcedOptions"]
 
@@ -202,7 +201,7 @@ class _Windows(LoadsLazily):
                 a = max(a, start + begin) if begin >= 0 else a
                 words.append(RecognisedWord(text, round(a, 3), round(max(a, b), 3), probability))
         words = [w for w in words if w.start < start + frames / 100]
-        if len(words) < frames / 100 / 3 or _loops(words):
+        if len(words) < frames / 100 / 3 or repeats_itself(" ".join(w.text for w in words)):
             # greedy decoding gave up (noise, music) or repeats itself: decode as recognition does
             words = self._recognise(start, start + frames / 100)
         self.memo.put(key, [[w.text, w.start, w.end, w.probability] for w in words])
@@ -212,17 +211,6 @@ class _Windows(LoadsLazily):
         clip = as_float(self.samples[int(start * SAMPLE_RATE):int(stop * SAMPLE_RATE)])
         return _sequential(self.model, clip, RecognitionOptions(language=self.language), None, start, stop,
                            skip_no_speech=False, sampled=False)
-
-
-def _loops(words: list[RecognisedWord]) -> bool:
-    """Whether decoded words repeat themselves, by Whisper's own test: their text compresses more than 2.4 times.
-
-    >>> said = lambda text: [RecognisedWord(w, 0.0, 0.1, 0.9) for w in text.split()]
-    >>> _loops(said("I said, " * 30)), _loops(said("but we need some venue in which things are run by us"))
-    (True, False)
-    """
-    text = " ".join(w.text for w in words).encode()
-    return bool(text) and len(text) / len(zlib.compress(text)) > 2.4
 
 
 def _suppressed(tokenizer) -> list[int]:

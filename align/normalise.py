@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+import zlib
 
 __all__ = ["spoken_units", "number_words", "similarity"]
 
@@ -146,3 +147,14 @@ def similarity(a: str, b: str) -> float:
     from difflib import SequenceMatcher
 
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def repeats_itself(text: str) -> bool:
+    """Whether recognised text loops, by Whisper's own test: it compresses more than 2.4 times. Whisper falls into
+    such loops over speech it cannot make out ("in fact, in fact, in fact, ...").
+
+    >>> repeats_itself("in fact, " * 20), repeats_itself("but we need some venue in which things are run by us")
+    (True, False)
+    """
+    data = text.encode()
+    return bool(data) and len(data) / len(zlib.compress(data)) > 2.4

@@ -83,6 +83,14 @@ def test_an_ad_read_is_not_in_the_transcript():
     assert a.unscripted[0].heard.startswith("this episode")
 
 
+def test_a_loop_the_recogniser_fell_into_is_not_reported_as_speech():
+    # Whisper repeats a phrase over speech it cannot make out: that is not speech the transcript lacks
+    t = parse_transcript("A: here is the news for today.\n\nB: thanks for having me on the show.")
+    words = said("here is the news for today") + said("in fact " * 12, start=4.0) + said(
+        "thanks for having me on the show", start=14.0)
+    assert align_words(t, words).unscripted == []
+
+
 def test_a_misheard_word_after_an_ad_read_stays_with_its_turn():
     # "As" is heard as "And" after the ad: the alignment alone cannot tell at which end of the ad it goes
     t = parse_transcript("A: is it organised by the government?\n\nB: As I said before, it is a failure.")
