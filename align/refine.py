@@ -67,6 +67,7 @@ class RefineStats:
     said_twice: int = 0  # words moved onto a second saying, after a false start the text does not have
     spread: int = 0  # runs of unplaced words, heard unsure, laid out between the placed words either side
     reordered: int = 0  # words that would start before the word said before them, started with it instead
+    forced: int = 0  # words of voices the HMM does not fit timed by forcing the transcript through the speech model
     note: str = ""
     # per transcript token, where its final time came from (evidence for align.confidence; not in the report):
     # "hmm" (placed by PocketSphinx), "said again", "onset", "fitted" (moved between refined neighbours),

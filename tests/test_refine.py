@@ -258,3 +258,21 @@ def test_a_word_never_starts_before_the_word_its_speaker_says_before_it():
     assert moved == 1
     assert [(t.start, t.end) for t in ordered] == [(1.0, 1.3), (1.0, 1.5), (1.2, 1.6), (2.0, 2.2), (1.9, 2.4)]
     assert [t.token for t in ordered] == [0, 1, 2, 3, 4]
+
+
+def test_a_voice_the_hmm_does_not_fit_meets_the_forced_times_halfway(monkeypatch):
+    # the recogniser's times of such a voice and a forced pass's are independent: each word starts at their mean,
+    # unless they are a second or more apart (one of them is lost)
+    import numpy as np
+
+    from align.aligner import RecognisedWord
+    from align.transcript import parse_transcript
+
+    transcript = parse_transcript("A: one two three four")
+    recognised = [RecognisedWord(w, 1.0 + k, 1.4 + k, 0.9) for k, w in enumerate(["one", "two", "three", "four"])]
+    timings = align_words(transcript, recognised).timings
+    forced = [RecognisedWord(w, s, s + 0.3, 0.9) for w, s in zip(["one", "two", "three", "four"], [1.2, 2.0, 6.0, 4.0])]
+    episode = _Episode(np.zeros(16000 * 8, dtype=np.int16), Options(cache=False), None)
+    monkeypatch.setattr(episode, "forced", lambda transcript: (forced, False))
+    out, count = episode.forced_times(transcript, timings, [0, 1, 2])
+    assert [t.start for t in out] == [1.1, 2.0, 3.0, 4.0] and count == 2
