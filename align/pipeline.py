@@ -107,6 +107,10 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
                                            workers=options.threads or min(8, os.cpu_count() or 1))
         alignment = replace(alignment, timings=timings)
         how = refinement.how or how
+        unfit = [k for k, h in enumerate(how) if h == "unfit voice" and k not in {a.token for a in anchors}]
+        if unfit:
+            timings, refinement.forced = episode.forced_times(transcript, alignment.timings, unfit)
+            alignment = replace(alignment, timings=timings)
         if anchors:
             alignment = replace(alignment, timings=anchored(alignment.timings, anchors))
     rows = evidence(aligned.timings, alignment.timings, how, [t.text for t in transcript.tokens],
@@ -116,10 +120,6 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     on_time[[a.token for a in anchors]] = 1.0  # set by ear
     alignment = with_confidence(alignment, on_time)
     if refinement is not None:  # after the confidence, whose model read the times before it (bench/README.md)
-        unfit = [k for k, h in enumerate(how) if h == "unfit voice" and k not in {a.token for a in anchors}]
-        if unfit:
-            timings, refinement.forced = episode.forced_times(transcript, alignment.timings, unfit)
-            alignment = replace(alignment, timings=timings)
         timings, refinement.reordered = keep_order(alignment.timings, transcript, {a.token for a in anchors})
         alignment = replace(alignment, timings=timings)
     report = build_report(alignment)
