@@ -56,7 +56,7 @@ def batch(
                                                                               "detected for each)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the recognition cache."),
     no_refine: bool = typer.Option(False, "--no-refine", help="Skip PocketSphinx refinement of word times."),
-    fast: bool = typer.Option(False, "--fast", help="About 2.3 times faster, word times less precise (align --help)."),
+    fast: bool = typer.Option(False, "--fast", help="About twice as fast, word times less precise (align --help)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no table on stderr."),
 ) -> None:
     """Caption every episode of a folder or CSV manifest; one failing episode never stops the others. Writes

@@ -73,7 +73,7 @@ def main(
     no_refine: bool = typer.Option(False, "--no-refine",
                                    help="Keep the recogniser's word times (skip PocketSphinx refinement)."),
     fast: bool = typer.Option(False, "--fast",
-                              help="About 2.3 times faster, word times less precise: the transcript is forced "
+                              help="About twice as fast, word times less precise: the transcript is forced "
                                    "through the speech model, which decodes freely only where the text does not fit "
                                    "(no PocketSphinx refinement)."),
     force: bool = typer.Option(False, "--force", help="Write captions even if the transcript mostly does "
