@@ -33,7 +33,8 @@ __all__ = ["Options", "Result", "align_episode"]
 # --fast keeps the speech model's encoding of every window (2.3 MB each, about 300 MB an hour of audio) for the
 # episodes it aligned last, so that a re-run after a transcript fix encodes again only windows that moved
 KEPT_ENCODINGS = 3
-# seconds within which the forced time of a word in a voice PocketSphinx does not fit replaces the recogniser's
+# seconds within which the recogniser's time and a forced pass's of a word in a voice PocketSphinx does not fit are
+# averaged (farther apart, one of them is lost and the word keeps the recogniser's)
 AGREE = 1.0
 
 
