@@ -45,6 +45,21 @@ def test_missing_audio(capsys, work):
     assert "no such audio file" in one_clear_line(err)
 
 
+def test_default_model_weights_that_are_not_tiny_en_are_refused_before_loading(capsys, work, monkeypatch):
+    from align import speech_model
+    from align.errors import ModelError
+
+    monkeypatch.setattr(speech_model, "BUNDLED_SHA256", "0" * 64)
+    monkeypatch.setattr(speech_model, "_CHECKS", {})  # not the check this process already made
+    loaded = []
+    monkeypatch.setattr("faster_whisper.WhisperModel.__init__", lambda *a, **k: loaded.append(1))
+    folder, audio, transcript = work
+    status, err = align(capsys, audio, transcript, "--fast", "--no-cache")
+    assert status == ModelError.exit_status and loaded == []
+    assert "is not the tiny.en model's" in one_clear_line(err)
+    assert files(folder) == ["ep.mp3", "ep.txt"]
+
+
 def test_missing_transcript(capsys, work):
     folder, audio, _ = work
     status, err = align(capsys, audio, folder / "nope.txt")
