@@ -20,8 +20,12 @@ def fill_gaps(transcript: Transcript, timings: list[WordTiming | None], t_units:
                r_units: list[_Unit], claimed: list[bool], verifier: Verifier | None) -> None:
     """Decide each run of unpaired tokens: spoken (times from what was heard there) or not in the audio."""
     gaps = _Gaps(transcript.tokens, timings, t_units, r_units, claimed, verifier)
+    members: dict[int, list[int]] = {}  # each paragraph's words (not its notes)
+    for t in transcript.tokens:
+        if not t.is_note:
+            members.setdefault(t.paragraph, []).append(t.index)
     for run in _unpaired_runs(timings):
-        gaps.decide(run, _pieces(transcript.tokens, run))
+        gaps.decide(run, _pieces(transcript.tokens, run, members))
 
 
 def _unpaired_runs(timings: list[WordTiming | None]) -> list[list[int]]:
@@ -42,13 +46,14 @@ def _unpaired_runs(timings: list[WordTiming | None]) -> list[list[int]]:
     return runs
 
 
-def _pieces(tokens, run: list[int]) -> list[tuple[list[int], bool]]:
+def _pieces(tokens, run: list[int], members: dict[int, list[int]]) -> list[tuple[list[int], bool]]:
     """Split a run into the part of a paragraph it starts in, the whole paragraphs it covers, and the part of a
-    paragraph it ends in; True marks whole paragraphs (possibly cut from the audio as a passage)."""
+    paragraph it ends in; True marks whole paragraphs (possibly cut from the audio as a passage). ``members``:
+    each paragraph's words (not its notes)."""
     inside = set(run)
 
     def whole(paragraph: int) -> bool:
-        return all(t.index in inside or t.is_note for t in tokens if t.paragraph == paragraph)
+        return all(i in inside for i in members.get(paragraph, ()))
 
     pieces: list[tuple[list[int], bool]] = []
     for i in run:
