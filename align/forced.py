@@ -24,7 +24,7 @@ from align.cache import ArrayStore, WindowMemo
 from align.recognition import Progress, RecognitionOptions, _sequential
 from align.normalise import repeats_itself, spoken_units
 
-__all__ = ["forced_recognise", "log_mel", "ForcedOptions"]
+__all__ = ["forced_recognise", "log_mel", "ForcedOptions", "start_at_sound", "rise_after_quiet"]
 
 WINDOW = 30.0
 HOP = 160  # samples per mel frame (10 ms)
@@ -460,7 +460,7 @@ def start_at_sound(timings: list, samples, texts: list[str], memo: WindowMemo | 
             fall = measured("quiet", t, _quiet_after_sound)
             out.append(t if fall is None else replace(t, end=round(t.start + fall + 0.01, 3)))
         elif stretched:
-            rise = measured("sound", t, _rise_after_quiet)
+            rise = measured("sound", t, rise_after_quiet)
             out.append(t if rise is None else replace(t, start=round(t.start + rise - 0.01, 3)))
         else:
             out.append(t)
@@ -468,7 +468,7 @@ def start_at_sound(timings: list, samples, texts: list[str], memo: WindowMemo | 
 
 
 def _quiet_after_sound(pcm: np.ndarray) -> float | None:
-    """Seconds into ``pcm`` where the first fifth of a second quieter than ``_rise_after_quiet``'s mark begins,
+    """Seconds into ``pcm`` where the first fifth of a second quieter than ``rise_after_quiet``'s mark begins,
     within its first half second and after some sound; None where there is none."""
     loud = loud_frames(pcm, RISE)
     if len(loud) < 45 or not loud[:50].any():
@@ -477,23 +477,29 @@ def _quiet_after_sound(pcm: np.ndarray) -> float | None:
     return None if quiet is None else quiet / 100
 
 
-def _rise_after_quiet(pcm: np.ndarray) -> float | None:
-    """Seconds into ``pcm`` where three 10 ms frames in a row are RISE dB over its quietest tenth, after a fifth of
-    a second quieter than that which begins in its first half second; None where there is none, or where less than
-    a fifth of a second is left after it."""
-    loud = loud_frames(pcm, RISE)
+def rise_after_quiet(pcm: np.ndarray, rise_db: float = RISE, within: int = 50) -> float | None:
+    """Seconds into ``pcm`` where three 10 ms frames in a row are ``rise_db`` over its quietest tenth, after a fifth
+    of a second quieter than that which begins in its first ``within`` frames (half a second); None where there is
+    none, or where less than a fifth of a second is left after it.
+
+    >>> pcm = np.zeros(SAMPLE_RATE, dtype=np.int16)
+    >>> pcm[:1600] = pcm[8000:] = 8000  # a word's end, half a second of quiet, the next word
+    >>> rise_after_quiet(pcm), rise_after_quiet(pcm, within=5)
+    (0.5, None)
+    """
+    loud = loud_frames(pcm, rise_db)
     if len(loud) < 45:
         return None
-    quiet = _quiet_from(loud, 0)
+    quiet = _quiet_from(loud, 0, within)
     rise = None if quiet is None else rise_from(loud, quiet + 20)
     return None if rise is None or len(loud) - rise < 20 else rise / 100
 
 
-def _quiet_from(loud: np.ndarray, first: int) -> int | None:
+def _quiet_from(loud: np.ndarray, first: int, within: int = 50) -> int | None:
     """The first 10 ms frame from ``first`` on, within the first half second, that begins a fifth of a second with
     no loud frame; None where none does.
 
     >>> _quiet_from(np.array([1] * 5 + [0] * 20 + [1] * 30, dtype=bool), 0)
     5
     """
-    return next((f for f in range(first, min(50, len(loud) - 20)) if not loud[f:f + 20].any()), None)
+    return next((f for f in range(first, min(within, len(loud) - 20)) if not loud[f:f + 20].any()), None)

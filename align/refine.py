@@ -35,6 +35,7 @@ import numpy as np
 from align import repeats as repeats_in_sound
 from align.audio import SAMPLE_RATE, loud_frames, rise_from
 from align.cache import WindowMemo
+from align.forced import rise_after_quiet
 from align.normalise import number_words, similarity, spoken_units
 
 __all__ = ["RefineStats", "refine_times", "available", "guess_pronunciation"]
@@ -372,6 +373,15 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
             memo.put(key, found)
         return found[0]
 
+    def sound_after_pause(lo: float, hi: float) -> float | None:
+        key = ("sound after pause", 1, round(lo, 3), round(hi, 3), PAUSE_RISE, PAUSE_WITHIN)
+        found = memo.get(key, ONSET_SHAPE)
+        if found is None:
+            rise = rise_after_quiet(clip(lo, hi, warm_up=False), PAUSE_RISE, PAUSE_WITHIN)
+            found = [None if rise is None else round(lo + rise - 0.01, 3)]
+            memo.put(key, found)
+        return found[0]
+
     def said_again(a: int, b: int) -> repeats_in_sound.Pause | None:
         """The sound in the pause between words ``a`` and ``b`` most like word ``a`` (``repeats.compare_pause``,
         times from the episode's start), remembered in the memo."""
@@ -500,7 +510,8 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     label(moved, "onset")
     label(moved_by(lambda: _fit_between_refined(timings, refined))[1], "fitted")
     stats.spread, moved = moved_by(lambda: _spread_unsure_runs(timings, refined | unfit,
-                                                               [tokens[t.token].text for t in timings], unscripted))
+                                                               [tokens[t.token].text for t in timings], unscripted,
+                                                               sound_after_pause))
     label(moved, "spread")
     stats.how = how
     if progress:
@@ -942,12 +953,17 @@ def _unplaced_runs(timings, placed: set[int]):
         run, last = [], k
 
 
+PAUSE_RISE = 20.0  # dB over the quietest tenth from which speech resumes after a pause before an unsure run
+PAUSE_WITHIN = 25  # 10 ms frames after the word before within which that pause begins
 MAX_SPREAD = 3.0  # seconds: a longer gap between two placed words may hold a pause or an ad, not only the run
 
 
-def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: list[tuple[float, float]]) -> int:
+def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: list[tuple[float, float]],
+                        sound_after_pause=None) -> int:
     """Lay each run of unplaced words whose recognised times are unsure across the time between the placed words
     either side of it, each word's share in proportion to its letters (plus two); returns how many runs moved.
+    Where the word before is followed by a pause (``sound_after_pause(lo, hi)``: where the sound rises after a
+    fifth of a second of quiet that begins in the first half second, or None), the run is laid out from there.
 
     Unsure: a word of the run was not heard as written (misheard, forced, interpolated: the recogniser's times
     for it are a guess), or its starts are out of order. Runs at the episode's ends, across a gap longer than
@@ -961,6 +977,11 @@ def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted:
     1
     >>> [(t.start, t.end) for t in timings[1:3]]
     [(1.5, 2.1), (2.1, 2.5)]
+    >>> timings[3] = W(3, "matched", 4.0, 4.4)  # a pause after "so": speech resumes at 3.0 s
+    >>> _spread_unsure_runs(timings, {0, 3}, ["so", "them", "it", "now"], [], lambda lo, hi: 3.0)
+    1
+    >>> [(t.start, t.end) for t in timings[1:3]]
+    [(3.0, 3.6), (3.6, 4.0)]
     """
     moved = 0
     for last, run, after in _unplaced_runs(timings, placed):
@@ -970,6 +991,9 @@ def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted:
         starts = [timings[j].start for j in run]
         unsure = any(timings[j].status != "matched" for j in run) or any(b < a for a, b in zip(starts, starts[1:]))
         if unsure and 0 < hi - lo <= MAX_SPREAD and not any(a < hi and b > lo for a, b in unscripted):
+            after_pause = sound_after_pause(lo, hi) if sound_after_pause is not None else None
+            if after_pause is not None and hi - after_pause >= MIN_WORD * len(run):
+                lo = after_pause
             weights = [2 + max(1, sum(c.isalnum() for c in texts[j])) for j in run]
             total, done = sum(weights), 0
             for j, weight in zip(run, weights):
