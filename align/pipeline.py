@@ -102,13 +102,14 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
         alignment = replace(alignment, timings=anchored(alignment.timings, anchors))
     refinement = None
     aligned = alignment
+    by_ear = {a.token for a in anchors}  # the corrected words: no later step moves them
     how = ["unrefined" if t.start is not None and t.status != "note" else "" for t in alignment.timings]
     if options.refine and not options.fast:
         timings, refinement = refine_times(alignment, episode.samples, episode.language, progress, episode.memo,
                                            workers=options.threads or min(8, os.cpu_count() or 1))
         alignment = replace(alignment, timings=timings)
         how = refinement.how or how
-        unfit = [k for k, h in enumerate(how) if h == "unfit voice" and k not in {a.token for a in anchors}]
+        unfit = [k for k, h in enumerate(how) if h == "unfit voice" and k not in by_ear]
         if unfit:
             timings, refinement.forced = episode.forced_times(transcript, alignment.timings, unfit)
             alignment = replace(alignment, timings=timings)
@@ -118,10 +119,10 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
                     alignment.unscripted_spans,
                     [(alignment.words[k].start, alignment.words[k].end) for k in alignment.unclaimed])
     on_time = on_time_probability(rows)
-    on_time[[a.token for a in anchors]] = 1.0  # set by ear
+    on_time[list(by_ear)] = 1.0  # set by ear
     alignment = with_confidence(alignment, on_time)
     if refinement is not None:  # after the confidence, whose model read the times before it (bench/README.md)
-        timings, refinement.reordered = keep_order(alignment.timings, transcript, {a.token for a in anchors})
+        timings, refinement.reordered = keep_order(alignment.timings, transcript, by_ear)
         alignment = replace(alignment, timings=timings)
     report = build_report(alignment)
     if options.corrections:

@@ -963,7 +963,7 @@ def _spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted:
     """Lay each run of unplaced words whose recognised times are unsure across the time between the placed words
     either side of it, each word's share in proportion to its letters (plus two); returns how many runs moved.
     Where the word before is followed by a pause (``sound_after_pause(lo, hi)``: where the sound rises after a
-    fifth of a second of quiet that begins in the first half second, or None), the run is laid out from there.
+    fifth of a second of quiet that begins within PAUSE_WITHIN of ``lo``, or None), the run is laid out from there.
 
     Unsure: a word of the run was not heard as written (misheard, forced, interpolated: the recogniser's times
     for it are a guess), or its starts are out of order. Runs at the episode's ends, across a gap longer than
