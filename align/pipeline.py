@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import threading
 from dataclasses import asdict, dataclass, field, replace
@@ -76,6 +78,8 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     if not isinstance(transcript, Transcript):
         transcript = read_transcript(transcript, options.keep_speaker_case, options.transcript_format)
     episode = _Episode(audio, options, progress)
+    if options.fast and words is None:
+        episode.preload_model(transcript)
     seconds = episode.seconds()
     if seconds is not None:  # a transcript far larger than the audio is refused before any work on it
         check_size_for_audio(transcript, seconds)
@@ -178,10 +182,11 @@ class _Episode:
         self.encoder_outputs = ArrayStore(cache_dir() / f"encoded-{self.digest}" if kept else None)
 
     def seconds(self) -> float | None:
-        """The audio's duration: of the samples, or as the file's container states it (None when unknown)."""
+        """The audio's duration: of the samples, as an earlier run of this file found it, or as the file's container
+        states it (None when unknown)."""
         if self._samples is not None:
             return len(self._samples) / SAMPLE_RATE
-        return container_seconds(self.audio)
+        return self.memo.get(("duration",), float) or container_seconds(self.audio)
 
     @property
     def name(self) -> str:
@@ -237,16 +242,31 @@ class _Episode:
         except Exception:  # noqa: BLE001 - the same load, made again by the run, raises the error it names
             pass
 
+    def _forced_words(self, transcript: Transcript) -> tuple[list[str], str]:
+        """The words forced through the decoder, and a digest of them with the model and language."""
+        words = [t.text for t in transcript.tokens if not t.is_note]
+        digest = hashlib.sha1(json.dumps([self.spec.identity, self.language, words]).encode()).hexdigest()
+        return words, digest
+
+    def preload_model(self, transcript: Transcript) -> None:
+        """Start loading the model on a thread (CTranslate2 loads without the GIL) where the forced pass will need
+        it: on a first run, while the audio decodes, and on a run after a transcript fix, while the caches are
+        read. A run of the same words again, all found in the memo, loads nothing."""
+        if self._model is not None:
+            return
+        if self.memo.get(("duration",), float) is None or \
+                self.memo.get(("forced words",), str) != self._forced_words(transcript)[1]:
+            threading.Thread(target=self._load_quietly, name="model load").start()
+
     def forced(self, transcript: Transcript) -> tuple[list[RecognisedWord], bool]:
         """Words heard, by forcing the transcript through the decoder (align.forced); True where every window
         came from the memo of an earlier run."""
-        words = [t.text for t in transcript.tokens if not t.is_note]
-        if self._model is None and self.memo.get(("duration",), float) is None:
-            threading.Thread(target=self._load_quietly).start()  # a first run: load the model while the audio decodes
+        words, digest = self._forced_words(transcript)
         found, computed = forced_recognise(self.model, self.samples, words, self.language, self.memo,
                                            self.spec.identity, progress=self.progress,
                                            encoder_outputs=self.encoder_outputs)
         self.encoder_outputs.keep_latest(KEPT_ENCODINGS)
+        self.memo.put(("forced words",), digest)
         return found, computed == 0
 
     def forced_times(self, transcript: Transcript, timings: list, tokens: list[int]) -> tuple[list, int]:

@@ -194,9 +194,10 @@ def load_model(spec: ModelSpec, device: str = "auto", compute_type: str = "defau
 
 
 def _load(spec: ModelSpec, device: str, compute_type: str, threads: int, workers: int):
+    from faster_whisper import WhisperModel  # its import (0.1 s) runs while the weights are hashed
+
     if spec.identity.startswith(DEFAULT_MODEL + ":"):  # the default model's weights are verified before loading
         verify_bundled(Path(spec.path)).confirm()
-    from faster_whisper import WhisperModel
 
     try:
         return WhisperModel(spec.path, device=device, compute_type=compute_type, cpu_threads=threads,

@@ -66,8 +66,10 @@ def test_a_rerun_computes_no_window_again(harbour, tmp_path, monkeypatch):
         return words, computed
 
     monkeypatch.setattr("align.pipeline.forced_recognise", counting)
+    preloads = []  # the same words again: the model is not even loaded on the side
+    monkeypatch.setattr("align.pipeline._Episode._load_quietly", lambda self: preloads.append(1))
     assert run([str(harbour["audio"]), str(harbour["transcript"]), "--fast", "-o", str(out), "-q"]) == 0
-    assert calls == [0]
+    assert calls == [0] and preloads == []
     assert json.loads(out.read_text())["segments"] == first["segments"]
 
 
@@ -118,7 +120,10 @@ def test_a_fix_to_the_transcript_reads_the_kept_samples_and_encodings(harbour, t
     monkeypatch.setattr("align.pipeline.load_audio", no_decoding)
     monkeypatch.setattr(WhisperModel, "encode", lambda self, features: encoded.append(1) or real_encode(self, features))
     monkeypatch.setattr("align.pipeline.forced_recognise", counting_forced)
+    preloads = []  # the words changed: the model loads on a thread while the caches are read
+    monkeypatch.setattr("align.pipeline._Episode._load_quietly", lambda self: preloads.append(1))
     assert run([str(harbour["audio"]), str(transcript), "--fast", "-o", str(out), "-q"]) == 0
+    assert preloads == [1]
     segments = json.loads(out.read_text())["segments"]
     assert any(s["body"] == "calm" for s in segments)
     # the windows the fix changed were decoded again, the first of them from its kept encoding; and the result
