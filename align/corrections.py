@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from align.errors import UsageError
-from align.refine import _fit_run  # shift a run of words between two times, squeezed if it must be
+from align.retime import fit_run  # shift a run of words between two times, squeezed if it must be
 
 __all__ = ["Anchor", "read_corrections", "check_corrections", "anchored"]
 
@@ -128,8 +128,8 @@ def anchored(timings: list, anchors: list[Anchor]) -> list:
             after.append(k)
         if before:  # shifted back to end where the anchor starts, squeezed after their neighbour if need be
             k0 = spoken.index(before[0])
-            _fit_run(timings, before, timings[spoken[k0 - 1]].end if k0 else None, anchor.start)
+            fit_run(timings, before, timings[spoken[k0 - 1]].end if k0 else None, anchor.start)
         if after:  # shifted on to start where the anchor ends, squeezed before their neighbour if need be
             k1 = spoken.index(after[-1])
-            _fit_run(timings, after, anchor.end, timings[spoken[k1 + 1]].start if k1 + 1 < len(spoken) else None)
+            fit_run(timings, after, anchor.end, timings[spoken[k1 + 1]].start if k1 + 1 < len(spoken) else None)
     return timings

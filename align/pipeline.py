@@ -24,7 +24,8 @@ from align.confidence import evidence, on_time_probability
 from align.corrections import anchored, check_corrections
 from align.forced import forced_recognise, start_at_sound
 from align.recognition import Progress, RecognitionOptions, cache_dir, cached_recognise, recognise
-from align.refine import keep_order, refine_times
+from align.refine import refine_times
+from align.retime import keep_order
 from align.report import build_report
 from align.speech_model import (check_compute_type, check_device, check_language, load_model, pick_device,
                                 resolve_model)

@@ -36,7 +36,7 @@ LOUD = 4.0  # natural-log frame energy within this of the pause's loudest frame 
 SETTINGS = [REPEAT_DISTANCE, LOUD]  # part of the memo key of a pause's result (align/refine.py)
 # A pause whose sound is further from the word's than REPEAT_DISTANCE but under CHECK_DISTANCE, and whose loudest
 # frame is at most CHECK_LOUDNESS (natural log, 8.7 dB) below the word's, may still hold the word said again (a
-# saying before a comma sounds unlike the one after it): align/refine.py asks the HMM. Taken once from the
+# saying before a comma sounds unlike the one after it): align/hmm.py asks the HMM. Taken once from the
 # distances and loudness of the pauses after words aligned 0.2 s or more early on the fit episodes (a second
 # saying: distance 1.5-3.6, loudness -1.5 to +1.1; other pauses: 2.4-9, -9.5 to +0.3), not tuned.
 CHECK_DISTANCE = 3.0

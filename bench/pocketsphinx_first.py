@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from align import refine
+from align import hmm
 from align.audio import SAMPLE_RATE, load_audio
 from align.pipeline import Options, align_episode
 
@@ -58,7 +58,7 @@ def main() -> None:
         samples = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
     total = len(samples) / SAMPLE_RATE
     spoken = [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"]
-    dictionary = refine._Dictionary()
+    dictionary = hmm.Dictionary()
     said = {k: dictionary.words(tokens[timings[k].token].text) for k in spoken}
     decoder = dictionary.decoder()
     runs = windows_of(spoken, lambda k: tokens[timings[k].token].paragraph, args.max_words)
@@ -71,10 +71,10 @@ def main() -> None:
         words = [w for k in run + ahead for w in said[k]]
         lo = max(0.0, cursor - 0.3)
         hi = min(total, cursor + len(words) * args.rate * args.slack + 2.0)
-        lead = refine._warm_up_samples(lo)
+        lead = hmm.warm_up_samples(lo)
         clip = samples[int(lo * SAMPLE_RATE) - lead:int(hi * SAMPLE_RATE)]
         began = time.process_time()
-        found = refine._align(decoder, words, clip, lo)
+        found = hmm.align_clip(decoder, words, clip, lo)
         stats["cpu_s"] += time.process_time() - began
         stats["words"] += len(run)
         at, last_end, whole = 0, None, True

@@ -60,13 +60,13 @@ if __name__ == "__main__":
     else:
         import numpy as np
         import align.cli  # the command's modules: none of them may catch SIGTERM
-        from align import refine
-        refine._align_in_worker = slow_window
+        from align import hmm
+        hmm.align_in_worker = slow_window
         windows = [(("pocketsphinx", 8, ["a"], k), 0.0, 1.0) for k in range(4)]
         rounds = iter([windows])
         try:
-            for _ in refine._align_in_processes(lambda: next(rounds, []), lambda lo, hi: np.zeros(1600, np.int16),
-                                                {}, 2):
+            for _ in hmm.align_in_processes(lambda: next(rounds, []), lambda lo, hi: np.zeros(1600, np.int16),
+                                            {}, 2):
                 pass
         except KeyboardInterrupt:
             print("interrupted", flush=True)

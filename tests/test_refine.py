@@ -102,26 +102,26 @@ def test_a_daemonic_process_refines_alone(first_alignment, monkeypatch):
     def no_processes(next_round, *rest):
         raise AssertionError("started processes")
 
-    monkeypatch.setattr(refine, "_align_in_processes", no_processes)
+    monkeypatch.setattr(refine, "align_in_processes", no_processes)
     refined, _ = refine_times(alignment, samples, workers=2, min_parallel=1)
     assert refined == refine_times(alignment, samples)[0]
 
 
 def test_a_windows_times_do_not_depend_on_the_windows_before_it(harbour):
     """PocketSphinx's noise estimate is made anew for each window: workers and reruns give the same times."""
-    from align.refine import _align, _warm_up_samples, new_decoder
+    from align.hmm import align_clip, new_decoder, warm_up_samples
 
     samples = load_audio(harbour["audio"])
 
     def clip(lo: float, hi: float):
-        return samples[int(lo * 16000) - _warm_up_samples(lo):int(hi * 16000)]
+        return samples[int(lo * 16000) - warm_up_samples(lo):int(hi * 16000)]
 
     words = "harbour lights today i".split()
-    fresh = _align(new_decoder({}), words, clip(1.7, 4.62), 1.7)
+    fresh = align_clip(new_decoder({}), words, clip(1.7, 4.62), 1.7)
     used = new_decoder({})
     for lo, hi, said in ((20.0, 24.0, ["it", "is"]), (33.0, 37.0, ["it", "is"]), (1.7, 4.62, words)):
-        _align(used, said, clip(lo, hi), lo)  # other speech, the ad read, this window itself
-    assert _align(used, words, clip(1.7, 4.62), 1.7) == fresh
+        align_clip(used, said, clip(lo, hi), lo)  # other speech, the ad read, this window itself
+    assert align_clip(used, words, clip(1.7, 4.62), 1.7) == fresh
     assert [w for w, _, _ in fresh] == words
 
 
@@ -130,15 +130,15 @@ def test_a_word_after_a_pause_starts_where_the_sound_rises():
     import numpy as np
 
     from align.aligner import WordTiming
-    from align.refine import _onset, _start_at_onsets
+    from align.retime import onset_in, start_at_onsets
 
     rng = np.random.default_rng(0)
     samples = (rng.normal(0, 30, 16000 * 3)).astype(np.int16)  # quiet room noise
     samples[int(1.2 * 16000):int(1.8 * 16000)] += (3000 * np.sin(np.arange(9600) / 5)).astype(np.int16)
     timings = [WordTiming(0, "matched", 0.1, 0.5), WordTiming(1, "matched", 1.33, 1.7),
                WordTiming(2, "matched", 1.72, 1.8)]
-    moved = _start_at_onsets(timings, [0, 1, 2], {1, 2},
-                             lambda lo, hi, start: _onset(samples[int(lo * 16000):int(hi * 16000)], lo, start))
+    moved = start_at_onsets(timings, [0, 1, 2], {1, 2},
+                             lambda lo, hi, start: onset_in(samples[int(lo * 16000):int(hi * 16000)], lo, start))
     assert moved == 1 and abs(timings[1].start - 1.2) <= 0.01 and timings[1].end == 1.7
     assert timings[2].start == 1.72  # no pause before it: left alone
 
@@ -148,21 +148,21 @@ def test_unsure_runs_are_laid_out_between_their_placed_neighbours():
     between the placed words either side; a run heard as written, in order, keeps its times, and so does a run
     across a long gap or across unscripted speech (an ad may lie there)."""
     from align.aligner import WordTiming as W
-    from align.refine import MAX_SPREAD, _spread_unsure_runs
+    from align.retime import MAX_SPREAD, spread_unsure_runs
 
     texts = ["so", "coups", "to", "try", "now", "then", "we", "go", "here"]
     timings = [W(0, "matched", 1.0, 1.4), W(1, "misheard", 2.6, 2.8), W(2, "matched", 2.8, 2.9),
                W(3, "interpolated", 2.9, 2.9), W(4, "matched", 3.0, 3.3),  # out of place: spread over 1.4-3.0
                W(5, "matched", 3.5, 3.7), W(6, "matched", 3.7, 3.9), W(7, "matched", 4.0, 4.2)]  # as heard
-    assert _spread_unsure_runs(timings, {0, 4, 7}, texts, []) == 1
+    assert spread_unsure_runs(timings, {0, 4, 7}, texts, []) == 1
     starts = [t.start for t in timings[1:4]]
     assert starts == sorted(starts) and starts[0] == 1.4 and timings[3].end == 3.0
     assert [(t.start, t.end) for t in timings[5:7]] == [(3.5, 3.7), (3.7, 3.9)]
 
     far = [W(0, "matched", 1.0, 1.4), W(1, "forced", 1.5, 1.5), W(2, "matched", 1.5 + MAX_SPREAD, 5.0)]
-    assert _spread_unsure_runs(far, {0, 2}, texts, []) == 0 and far[1].start == 1.5
+    assert spread_unsure_runs(far, {0, 2}, texts, []) == 0 and far[1].start == 1.5
     near = [W(0, "matched", 1.0, 1.4), W(1, "forced", 1.5, 1.5), W(2, "matched", 3.0, 3.3)]
-    assert _spread_unsure_runs(near, {0, 2}, texts, [(2.0, 2.8)]) == 0 and near[1].start == 1.5
+    assert spread_unsure_runs(near, {0, 2}, texts, [(2.0, 2.8)]) == 0 and near[1].start == 1.5
 
 
 def test_a_piece_that_fails_alone_is_aligned_again_with_its_neighbours():
@@ -215,9 +215,9 @@ def test_a_word_said_again_in_the_pause_after_it_is_found_there(harbour):
 
 
 def test_the_hmm_is_asked_for_a_second_saying_and_the_later_one_is_taken(monkeypatch):
-    """``_said_twice`` gives the grammar "w ( w | nothing ) next" to the decoder (words with an apostrophe under
+    """``hmm.said_twice`` gives the grammar "w ( w | nothing ) next" to the decoder (words with an apostrophe under
     an alias) and takes the later of two sayings; one saying, or the next word said like it, is none."""
-    from align import refine
+    from align import hmm
 
     class Decoder:
         words = {"don't": "D OW N T", "that": "DH AE T", "so": "S OW"}
@@ -232,22 +232,22 @@ def test_the_hmm_is_asked_for_a_second_saying_and_the_later_one_is_taken(monkeyp
             self.grammar = grammar
 
     heard: list = []
-    monkeypatch.setattr(refine, "_align", lambda decoder, words, pcm, offset, search=None: list(heard))
+    monkeypatch.setattr(hmm, "align_clip", lambda decoder, words, pcm, offset, search=None: list(heard))
     decoder = Decoder()
     heard[:] = [("donQt", 1.0, 1.2), ("donQt", 1.5, 1.7), ("so", 1.7, 1.9)]
-    assert refine._said_twice(decoder, ["don't"], "so", None, 0.0) == [1.5, 1.7]
+    assert hmm.said_twice(decoder, ["don't"], "so", None, 0.0) == [1.5, 1.7]
     assert "donQt ( /1e-10/ donQt | /1/ <NULL> ) so;" in decoder.grammar and decoder.words["donQt"] == "D OW N T"
     heard[:] = [("donQt", 1.5, 1.7), ("so", 1.7, 1.9)]
-    assert refine._said_twice(decoder, ["don't"], "so", None, 0.0) is None
+    assert hmm.said_twice(decoder, ["don't"], "so", None, 0.0) is None
     heard[:] = [("that", 1.0, 1.2), ("that", 1.5, 1.7)]  # "that that": the second is the next word
-    assert refine._said_twice(decoder, ["that"], "that", None, 0.0) is None
+    assert hmm.said_twice(decoder, ["that"], "that", None, 0.0) is None
 
 
 def test_a_word_never_starts_before_the_word_its_speaker_says_before_it():
     """A word timed before its speaker's previous word starts with it; another speaker's word may start first
     (crosstalk), and a word set by ear stays where it was set."""
     from align.aligner import WordTiming as W
-    from align.refine import keep_order
+    from align.retime import keep_order
     from align.transcript import parse_transcript
 
     transcript = parse_transcript("ANN: One two.\nBOB: Three four five.")

@@ -1,0 +1,308 @@
+"""After the HMM: the steps that time the words it did not place, and that take back or correct what it placed
+wrong. Each works on a list of ``WordTiming`` in place (or returns a new one) and says how many words it moved.
+
+- ``drop_crossed``: neighbouring placed words in the wrong order, or too close to hold the words between, go back.
+- ``take_later_sayings``: a word said twice (a false start the text lacks) takes the later saying.
+- ``start_at_onsets``: in a voice the HMM does not fit, a word after a pause starts where the sound rises.
+- ``fit_between_refined``: a run of unplaced words is moved between its placed neighbours.
+- ``spread_unsure_runs``: a run of words whose recognised times are a guess is laid out between them.
+- ``keep_order``: a word that would start before its speaker's word before it starts with it.
+- ``lateness``: how late the recogniser's starts run in this episode, against the HMM's.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from align import repeats as repeats_in_sound
+from align.audio import loud_frames, rise_from
+
+__all__ = ["take_later_sayings", "drop_crossed", "start_at_onsets", "onset_in", "fit_between_refined",
+           "unplaced_runs", "spread_unsure_runs", "keep_order", "fit_run", "lateness"]
+
+MIN_WORD = 0.1  # seconds: the shortest a word is taken to be, where order is restored
+# a word stretched over more than STRETCHED + 0.08 s a letter may be said twice (``take_later_sayings``); taken once
+STRETCHED = 0.3
+
+def take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of, said_again,
+                        unscripted: list[tuple[float, float]] = (), said_twice=None,
+                        texts: list[str] | None = None) -> int:
+    """Move each word (placed by the HMM or not) that is said again before the next refined word of its speaker
+    onto that later saying: the first was a false start the text does not have. Returns how many moved. A gap
+    that holds speech the transcript lacks (``unscripted``: a passage cut from the text, which may end with the
+    same words) is no pause.
+
+    ``said_again(a, b)``: the sound in the pause between ``a`` and ``b`` most like ``a`` (``repeats.Pause``), or
+    None; under REPEAT_DISTANCE it is the later saying. Where it is only somewhat like it, and loud, and where
+    ``a`` is stretched over more than its letters take (``texts``: each token as written), ``said_twice(pairs)``
+    asks the HMM: the later saying's (start, end) for each pair, or None.
+
+    >>> from align.aligner import WordTiming as W
+    >>> from align.repeats import Pause
+    >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.9, 2.2), W(2, "matched", 2.25, 2.5)]
+    >>> take_later_sayings(timings, [0, 1, 2], {0, 1, 2}, lambda part: "A",
+    ...                     lambda a, b: Pause(1.5, 1.8, 1.0, 0.0) if a == 0 else None)
+    1
+    >>> [(t.start, t.end) for t in timings]
+    [(1.5, 1.8), (1.9, 2.2), (2.25, 2.5)]
+    >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.9, 2.2), W(2, "matched", 2.25, 2.5)]
+    >>> take_later_sayings(timings, [0, 1, 2], {0, 1, 2}, lambda part: "A",
+    ...                     lambda a, b: Pause(1.5, 1.8, 2.0, 0.0), (), lambda pairs: [(1.55, 1.8)])
+    1
+    >>> [(t.start, t.end) for t in timings]
+    [(1.55, 1.8), (1.9, 2.2), (2.25, 2.5)]
+    """
+    moved = 0
+    checks: list[tuple[int, int, float]] = []  # (a, b, where a later saying may start at the earliest)
+    for a, b in zip(spoken, spoken[1:]):
+        if b not in refined or speaker_of([a]) != speaker_of([b]):  # ``a`` may keep the recogniser's time
+            continue
+        if any(lo < timings[b].start and hi > timings[a].end for lo, hi in unscripted):
+            continue
+        if timings[b].start - timings[a].end >= repeats_in_sound.MIN_GAP:
+            pause = said_again(a, b)
+            if pause is None:
+                continue
+            if pause.distance < repeats_in_sound.REPEAT_DISTANCE:
+                timings[a] = replace(timings[a], start=pause.start, end=pause.end)
+                moved += 1
+            elif (pause.distance < repeats_in_sound.CHECK_DISTANCE
+                  and pause.loudness > repeats_in_sound.CHECK_LOUDNESS):
+                checks.append((a, b, timings[a].end - 0.05))
+        elif texts is not None and _stretched(timings[a], texts[a]):
+            checks.append((a, b, timings[a].start + 0.2))
+    if checks and said_twice is not None:
+        for (a, b, earliest), later in zip(checks, said_twice([(a, b) for a, b, _ in checks])):
+            if later is not None and earliest <= later[0] < min(later[1], timings[b].start):
+                timings[a] = replace(timings[a], start=later[0], end=min(later[1], timings[b].start))
+                moved += 1
+    return moved
+
+
+def _stretched(timing, text: str) -> bool:
+    """Whether a word lasts longer than STRETCHED plus 0.08 s a letter (over a false start and itself).
+
+    >>> from align.aligner import WordTiming as W
+    >>> _stretched(W(0, "matched", 1.0, 1.9), "held"), _stretched(W(0, "matched", 1.0, 1.4), "held")
+    (True, False)
+    """
+    letters = sum(ch.isalnum() for ch in text) or 1
+    return timing.end - timing.start > STRETCHED + 0.08 * letters
+
+
+def drop_crossed(timings, before, refined: set[int]) -> None:
+    """Take back the HMM's times of neighbouring refined words that start in the wrong order, and of a refined
+    word that starts so soon after the one before it that the spoken words between would have under MIN_WORD
+    each.
+
+    Two words in the wrong order were placed by different pieces of a stretch, and the piece that ends at the
+    first of them stretched it over the next word's speech; which of the two is wrong cannot be told, so both go
+    back to ``before`` (the recogniser's times) and are fitted between their refined neighbours like any word the
+    HMM missed. A word too soon after its neighbour was put on that neighbour's sound by a window that began
+    there (seed-recut's "or representatives that are": the recogniser heard "or" as "are", the HMM put "are" on
+    it and the two words between went into no time, 1-1.4 s early): that word goes back.
+
+    >>> from align.aligner import WordTiming as W
+    >>> before = [W(0, "matched", 1.0, 1.2), W(1, "matched", 1.3, 1.3), W(2, "matched", 1.5, 1.6)]
+    >>> timings = [W(0, "matched", 0.9, 1.1), W(1, "matched", 1.5, 1.8), W(2, "matched", 1.2, 1.3)]
+    >>> refined = {0, 1, 2}
+    >>> drop_crossed(timings, before, refined)
+    >>> sorted(refined), [t.start for t in timings]
+    ([0], [0.9, 1.3, 1.5])
+    >>> timings = [W(0, "matched", 0.9, 1.1), W(1, "matched", 1.1, 1.1), W(2, "matched", 0.95, 1.3)]
+    >>> refined = {0, 2}
+    >>> drop_crossed(timings, before, refined)
+    >>> sorted(refined), [t.start for t in timings]
+    ([0], [0.9, 1.1, 1.5])
+    """
+    spoken = np.cumsum([t.start is not None and t.status != "note" for t in timings])
+    while True:
+        placed = sorted(refined)
+        crossed = {k for a, b in zip(placed, placed[1:]) if timings[b].start < timings[a].start for k in (a, b)}
+        crossed |= {b for a, b in zip(placed, placed[1:])
+                    if timings[b].start < timings[a].start + MIN_WORD * int(spoken[b - 1] - spoken[a])}
+        if not crossed:
+            return
+        for k in crossed:
+            refined.discard(k)
+            timings[k] = before[k]
+
+
+ONSET_PAUSE = 0.3  # seconds of pause before a word, for its start to be sought in the sound
+ONSET_SEARCH = 0.25  # seconds either side of the recogniser's start where the rise is sought
+ONSET_RISE = 12.0  # dB above the pause's floor (its quietest tenth) that three 10 ms frames in a row must reach
+
+
+def start_at_onsets(timings, spoken: list[int], words: set[int], onset) -> int:
+    """Start each of ``words`` that follows a pause where the sound rises out of that pause (``onset(lo, hi,
+    start)``, see ``onset_in``); returns how many moved. For voices the HMM does not fit: the recogniser's starts
+    scatter by about 0.1 s, and the first word after a pause (where a cue starts) is one an onset shows."""
+    moved = 0
+    for before, k in zip(spoken, spoken[1:]):
+        t, prev = timings[k], timings[before]
+        if k not in words or t.start - prev.end < ONSET_PAUSE:
+            continue
+        start = onset(max(prev.end, t.start - 1.0), t.start + ONSET_SEARCH, t.start)
+        if start is not None and start != t.start:
+            timings[k] = replace(t, start=start, end=max(start + MIN_WORD, t.end))
+            moved += 1
+    return moved
+
+
+def onset_in(pcm: np.ndarray, lo: float, start: float) -> float | None:
+    """The time, from ONSET_SEARCH before ``start``, where three 10 ms frames in a row of ``pcm`` (the audio from
+    ``lo``) are ONSET_RISE over its quietest tenth; None if there is none."""
+    loud = loud_frames(pcm, ONSET_RISE)
+    if len(loud) < 10:
+        return None
+    rise = rise_from(loud, max(0, int((start - ONSET_SEARCH - lo) * 100)))
+    return None if rise is None else round(lo + rise / 100, 3)
+
+
+def fit_between_refined(timings, refined: set[int]) -> None:
+    """Move each run of words the HMM did not place between its refined neighbours, so that no word starts
+    before the refined word said ahead of it (its end is less sure: a filler it swallowed may lengthen it) or
+    ends after the next refined word starts.
+
+    A run that overlaps a neighbour is shifted as a block, by as little as that takes, and squeezed
+    into the gap when it is longer than the gap.
+
+    >>> from align.aligner import WordTiming as W
+    >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "matched", 0.9, 1.1), W(2, "matched", 1.1, 1.3),
+    ...            W(3, "matched", 2.2, 2.6)]
+    >>> fit_between_refined(timings, {0, 3})
+    >>> [(t.start, t.end) for t in timings[1:3]]
+    [(1.1, 1.3), (1.3, 1.5)]
+    """
+    for last, run, after in unplaced_runs(timings, refined):
+        lo = timings[last].start + MIN_WORD if last is not None else None
+        hi = timings[after].start if after is not None else None
+        fit_run(timings, run, lo, hi)
+
+
+def unplaced_runs(timings, placed: set[int]):
+    """Each run of spoken words not in ``placed``, as (the placed word before it or None, the run, the placed word
+    after it or None).
+
+    >>> from align.aligner import WordTiming as W
+    >>> list(unplaced_runs([W(k, "matched", k, k + 0.5) for k in range(5)], {1, 3}))
+    [(None, [0], 1), (1, [2], 3), (3, [4], None)]
+    """
+    run: list[int] = []
+    last: int | None = None
+    for k in [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"] + [None]:
+        if k is not None and k not in placed:
+            run.append(k)
+            continue
+        if run:
+            yield last, run, k
+        run, last = [], k
+
+
+PAUSE_RISE = 20.0  # dB over the quietest tenth from which speech resumes after a pause before an unsure run
+PAUSE_WITHIN = 25  # 10 ms frames after the word before within which that pause begins
+MAX_SPREAD = 3.0  # seconds: a longer gap between two placed words may hold a pause or an ad, not only the run
+
+
+def spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: list[tuple[float, float]],
+                        sound_after_pause=None) -> int:
+    """Lay each run of unplaced words whose recognised times are unsure across the time between the placed words
+    either side of it, each word's share in proportion to its letters (plus two); returns how many runs moved.
+    Where the word before is followed by a pause (``sound_after_pause(lo, hi)``: where the sound rises after a
+    fifth of a second of quiet that begins within PAUSE_WITHIN of ``lo``, or None), the run is laid out from there.
+
+    Unsure: a word of the run was not heard as written (misheard, forced, interpolated: the recogniser's times
+    for it are a guess), or its starts are out of order. Runs at the episode's ends, across a gap longer than
+    MAX_SPREAD or across unscripted speech keep their times. ``placed``: the refined words, and those of a voice
+    whose times are the recogniser's by choice (a voice the HMM does not fit), which no run may move.
+
+    >>> from align.aligner import WordTiming as W
+    >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "interpolated", 2.4, 2.4), W(2, "forced", 2.4, 2.4),
+    ...            W(3, "matched", 2.5, 2.9)]
+    >>> spread_unsure_runs(timings, {0, 3}, ["so", "them", "it", "now"], [])
+    1
+    >>> [(t.start, t.end) for t in timings[1:3]]
+    [(1.5, 2.1), (2.1, 2.5)]
+    >>> timings[3] = W(3, "matched", 4.0, 4.4)  # a pause after "so": speech resumes at 3.0 s
+    >>> spread_unsure_runs(timings, {0, 3}, ["so", "them", "it", "now"], [], lambda lo, hi: 3.0)
+    1
+    >>> [(t.start, t.end) for t in timings[1:3]]
+    [(3.0, 3.6), (3.6, 4.0)]
+    """
+    moved = 0
+    for last, run, after in unplaced_runs(timings, placed):
+        if last is None or after is None:
+            continue
+        lo, hi = timings[last].end, timings[after].start
+        starts = [timings[j].start for j in run]
+        unsure = any(timings[j].status != "matched" for j in run) or any(b < a for a, b in zip(starts, starts[1:]))
+        if unsure and 0 < hi - lo <= MAX_SPREAD and not any(a < hi and b > lo for a, b in unscripted):
+            after_pause = sound_after_pause(lo, hi) if sound_after_pause is not None else None
+            if after_pause is not None and hi - after_pause >= MIN_WORD * len(run):
+                lo = after_pause
+            weights = [2 + max(1, sum(c.isalnum() for c in texts[j])) for j in run]
+            total, done = sum(weights), 0
+            for j, weight in zip(run, weights):
+                start = round(lo + (hi - lo) * done / total, 3)
+                done += weight
+                timings[j] = replace(timings[j], start=start, end=round(lo + (hi - lo) * done / total, 3))
+            moved += 1
+    return moved
+
+
+def keep_order(timings, transcript, fixed: set[int] = frozenset()) -> tuple[list, int]:
+    """The timings with each word that would start before the word its speaker says before it started with that
+    word instead (its end kept where it is later), and how many were. Such a word kept the recogniser's time less
+    the lateness beside a word the HMM placed, or the other way round; on seed-clean the later word was the one
+    off in 15 of 17 such pairs. A word of another speaker may start first (people talk over each other), and a
+    word in ``fixed`` (set by ear) stays.
+
+    >>> from align.aligner import WordTiming as W
+    >>> from align.transcript import parse_transcript
+    >>> transcript = parse_transcript("ANN: One two three.")
+    >>> timings = [W(0, "matched", 1.0, 1.2), W(1, "matched", 0.9, 1.4), W(2, "matched", 1.5, 1.6)]
+    >>> ordered, moved = keep_order(timings, transcript)
+    >>> moved, [(t.start, t.end) for t in ordered]
+    (1, [(1.0, 1.2), (1.0, 1.4), (1.5, 1.6)])
+    """
+    timings = list(timings)
+    spoken = [k for k, t in enumerate(timings) if t.start is not None and t.status != "note"]
+    speaker = {k: transcript.speaker_of(transcript.tokens[timings[k].token]) for k in spoken}
+    moved = 0
+    for before, k in zip(spoken, spoken[1:]):
+        earlier, t = timings[before], timings[k]
+        if t.start < earlier.start and speaker[k] == speaker[before] and t.token not in fixed:
+            timings[k] = replace(t, start=earlier.start, end=max(earlier.start, t.end))
+            moved += 1
+    return timings, moved
+
+
+def fit_run(timings, run: list[int], lo: float | None, hi: float | None) -> None:
+    first, end = timings[run[0]].start, max(timings[k].end for k in run)
+    shift = 0.0
+    if lo is not None and first < lo:
+        shift = lo - first
+    elif hi is not None and end > hi:
+        shift = hi - end
+        if lo is not None:
+            shift = max(shift, lo - first)
+    squeeze = 1.0
+    if lo is not None and hi is not None and end + shift > hi:
+        squeeze = max(0.0, hi - (first + shift)) / max(1e-3, end - first)
+    if shift == 0.0 and squeeze == 1.0:
+        return
+    base = first + shift
+    for k in run:
+        t = timings[k]
+        start = round(base + (t.start - first) * squeeze, 3)
+        timings[k] = replace(t, start=start, end=round(max(start, base + (t.end - first) * squeeze), 3))
+
+
+def lateness(before, after, refined: set[int]) -> float:
+    """How late the recogniser's word starts are in this episode: the median of (recogniser - HMM) over the
+    words both placed, measured anew on every run (0 when too few words were refined to tell)."""
+    shifts = sorted(before[k].start - after[k].start for k in refined if before[k].status == "matched")
+    if len(shifts) < 20:
+        return 0.0
+    return round(float(max(0.0, min(0.3, shifts[len(shifts) // 2]))), 3)
