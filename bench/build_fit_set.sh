@@ -28,4 +28,16 @@ $py "$kit/make_episode.py" <(sed -n '210,288p' "$seed") "$out/fit-plain" --seed 
 $py "$kit/make_real_episode.py" "$data/realspeech/spec.json" "$out/fit-real" --drop-fillers --notes --seed 7
 $py "$kit/make_real_episode.py" "$data/realspeech/spec.json" "$out/fit-real-edited" --drop-fillers --notes --page \
     --unspoken 1 --unscripted 1 --seed 8
+# the same kinds again with further seeds and other turns: not fitted on, they check the model and the rules
+# (bench/README.md), as the public episodes do
+$py "$kit/make_episode.py" <(sed -n '1,25p;172,288p' "$seed") "$out/fit-page-3" --seed 21 --music --mp3 \
+    --trailer-from "Click to comment" --cut-paras 1 --extra-speech 1
+$py "$kit/make_episode.py" <(sed -n '144,230p' "$seed") "$out/fit-noisy-3" --seed 22 --max-turns 4 --music --snr 10 \
+    --mp3 --fillers 0.05 --repeats 0.03 --cut-paras 1 --extra-speech 1
+$py "$kit/make_episode.py" <(sed -n '172,288p' "$seed") "$out/fit-recut-4" --seed 23 --max-turns 4 --mp3 \
+    --text-cut-paras 2 --echo 3 --cut-paras 1 --extra-speech 1
+$py "$kit/make_episode.py" <(sed -n '144,230p' "$seed") "$out/fit-plain-3" --seed 24 --max-turns 4 --repeats 0.02
+$py "$kit/make_real_episode.py" "$data/realspeech/spec.json" "$out/fit-real-3" --drop-fillers --notes --seed 27
+$py "$kit/make_real_episode.py" "$data/realspeech/spec.json" "$out/fit-real-edited-3" --drop-fillers --notes --page \
+    --unspoken 1 --unscripted 1 --seed 28
 echo "episodes in $out: $(ls "$out" | tr '\n' ' ')"
