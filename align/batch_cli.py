@@ -64,7 +64,7 @@ def batch(
     from align.batch import Settings, report_table, run_batch
     from align.cli import _check_language, _check_positive
     from align.formats import FORMATS
-    from align.pipeline import Options
+    from align.pipeline import MISMATCH_SHARE, Options
     from align.speech_model import check_compute_type, check_device, check_language, resolve_model
     from align.terminal import say
 
@@ -93,7 +93,7 @@ def batch(
     options = Options(model=model, device=device, compute_type=compute_type, threads=threads, language=language,
                       cache=not no_cache, refine=not no_refine, fast=fast, keep_speaker_case=keep_speaker_case,
                       style=caption_style, transcript_format=transcript_format,
-                      min_found_share=0.0 if allow_mismatch else 0.5)
+                      min_found_share=0.0 if allow_mismatch else MISMATCH_SHARE)
     settings = Settings(options, word_timestamps=word_timestamps, json_cues=json_cues)
     if outdir is None:
         outdir = source if source.is_dir() else source.resolve().parent

@@ -85,7 +85,7 @@ def main(
     from dataclasses import replace
 
     from align.outputs import json_document, write_output
-    from align.pipeline import Options, align_episode
+    from align.pipeline import MISMATCH_SHARE, Options, align_episode
     from align.speech_model import check_compute_type, check_device, check_language, resolve_model
     from align.captions import caption_words, make_cues
     from align.writers import format_for, to_json, to_json_cues, to_srt, to_vtt
@@ -132,7 +132,7 @@ def main(
     options = Options(model=model, device=device, compute_type=compute_type, language=language,
                       cache=not no_cache, refine=not no_refine, fast=fast, keep_speaker_case=keep_speaker_case,
                       style=caption_style, transcript_format=transcript_format,
-                      min_found_share=0.0 if force else 0.5, corrections=fixes)
+                      min_found_share=0.0 if force else MISMATCH_SHARE, corrections=fixes)
     try:
         result = align_episode(audio, transcript, options, progress)
     finally:

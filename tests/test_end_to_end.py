@@ -97,3 +97,15 @@ def test_transcript_of_another_episode(tmp_path, harbour, capsys):
     assert status == MismatchError.exit_status
     assert "found in the audio" in err and "Traceback" not in err
     assert not (tmp_path / "x.vtt").exists()
+
+
+def test_a_transcript_mostly_cut_from_the_audio_is_still_this_episodes(tmp_path, harbour):
+    """Two thirds of the text cut from the audio (a producer's long cut): its words are reported, not refused as
+    another episode's transcript (under a fifth found is refused; wrong transcripts find 0-3%)."""
+    cut = " ".join(["The harbour board met again on Tuesday and agreed the new mooring fees for the winter."] * 12)
+    transcript = tmp_path / "ep.txt"
+    transcript.write_text(harbour["transcript"].read_text() + f"\n\nMARIA SANTOS: {cut}\n")
+    out, report = tmp_path / "ep.vtt", tmp_path / "report.json"
+    assert run([str(harbour["audio"]), str(transcript), "-o", str(out), "--report", str(report), "-q"]) == 0
+    counts = json.loads(report.read_text())["counts"]
+    assert 0.2 < counts["found_share"] < 0.5 and counts["not_in_audio"] >= 12 * 16
