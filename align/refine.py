@@ -203,14 +203,21 @@ class _Plan:
     def speaker_of(self, group: list[int]):
         return self.alignment.transcript.speaker_of(self.tokens[self.first_times[group[0]].token])
 
-    def window(self, part: list[int], neighbours: bool = False):
+    def window(self, part: list[int], neighbours: bool | str = False):
         """The memo key, each token's words (``_Repeats.said``), the audio and the tokens of a part's window;
-        with ``neighbours``, the tokens either side of it come too, to be aligned but not taken."""
+        with ``neighbours``, the tokens either side of it come too, to be aligned but not taken; with
+        ``"touching"``, those less than MAX_PAUSE from it (a stretch cut at MAX_WORDS: its clip would start in the
+        word before it, whose end the HMM would give to its first word)."""
         spoken, first_times = self.spoken, self.first_times
         first, last = self.position[part[0]], self.position[part[-1]]
         before = after = 0  # neighbours either side, aligned but not taken
         if neighbours:
             before, after = min(1, first), min(1, len(spoken) - 1 - last)
+            if neighbours == "touching":
+                before = before if before and first_times[part[0]].start - first_times[spoken[first - 1]].end \
+                    < MAX_PAUSE else 0
+                after = after if after and first_times[spoken[last + 1]].start - first_times[part[-1]].end \
+                    < MAX_PAUSE else 0
             part = spoken[first - before:first] + part + spoken[last + 1:last + 1 + after]
             first, last = first - before, last + after
         said = self.repeats.said(part, [self.dictionary.words(self.text(k)) for k in part])
@@ -221,7 +228,7 @@ class _Plan:
         lo, hi = _clip_bounds(first_times[part[0]], first_times[part[-1]],
                               first_times[spoken[first - 1]] if first else None,
                               first_times[spoken[last + 1]] if last + 1 < len(spoken) else None, self.duration)
-        return ("pocketsphinx", 8, flat, round(lo, 3), round(hi, 3), ALIGN_SETTINGS), said, lo, hi, part
+        return ("pocketsphinx", 9, flat, round(lo, 3), round(hi, 3), ALIGN_SETTINGS), said, lo, hi, part
 
     def unknown_windows(self, lookup) -> tuple[list[tuple[tuple, float, float]], bool]:
         """The windows that settling would align next, and whether more wait on them: a dry run on a copy of
@@ -451,7 +458,7 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
         if doubtful and waiting.get(speaker, 0) >= TRIAL_WORDS:
             held = True  # a dry run: whether this voice fits is told by the windows already asked for
             continue
-        pending = [(group, False)]
+        pending: list[tuple[list[int], bool | str]] = [(group, "touching")]
         while pending:
             part, neighbours = pending.pop()
             key, said, lo, hi, used = window(part, neighbours)
@@ -464,8 +471,9 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
                 waiting[speaker] = waiting.get(speaker, 0) + len(part)
                 continue
             done = _take(used, said, found, timings, refined, complete=len(found) == len(flat))
-            if neighbours:
+            if neighbours is True:
                 continue
+            done = min(len(part), max(0, done - used.index(part[0])))  # of the part's own words
             record[0] += len(part)
             record[1] += done
             if done == len(part):

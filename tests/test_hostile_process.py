@@ -62,7 +62,7 @@ if __name__ == "__main__":
         import align.cli  # the command's modules: none of them may catch SIGTERM
         from align import hmm
         hmm.align_in_worker = slow_window
-        windows = [(("pocketsphinx", 8, ["a"], k), 0.0, 1.0) for k in range(4)]
+        windows = [(("pocketsphinx", 9, ["a"], k), 0.0, 1.0) for k in range(4)]
         rounds = iter([windows])
         try:
             for _ in hmm.align_in_processes(lambda: next(rounds, []), lambda lo, hi: np.zeros(1600, np.int16),

@@ -177,8 +177,8 @@ def test_a_piece_that_fails_alone_is_aligned_again_with_its_neighbours():
     asked = []
 
     def window(part, neighbours=False):
-        used = ([part[0] - 1] if neighbours else []) + part
-        said = [(1 if neighbours and n == 0 else 0, [words[k]]) for n, k in enumerate(used)]
+        used = ([part[0] - 1] if neighbours is True else []) + part
+        said = [(1 if neighbours is True and n == 0 else 0, [words[k]]) for n, k in enumerate(used)]
         return ("test", 1, [words[k] for k in used], 0.0, 9.0), said, 0.0, 9.0, used
 
     def lookup(key, lo, hi):
@@ -276,3 +276,31 @@ def test_a_voice_the_hmm_does_not_fit_meets_the_forced_times_halfway(monkeypatch
     monkeypatch.setattr(episode, "forced", lambda transcript: (forced, False))
     out, count = episode.forced_times(transcript, timings, [0, 1, 2])
     assert [t.start for t in out] == [1.1, 2.0, 3.0, 4.0] and count == 2
+
+
+def test_a_stretch_cut_in_running_speech_is_aligned_with_the_words_either_side():
+    """A stretch cut at MAX_WORDS with no pause: its window holds the word before it too (aligned, not taken), so
+    that the HMM need not give that word's end to the stretch's first word; after a pause it does not."""
+    from types import SimpleNamespace
+
+    from align.aligner import WordTiming as W
+    from align.refine import MAX_PAUSE, MAX_WORDS, _Plan
+    from align.transcript import parse_transcript
+
+    count = MAX_WORDS + 5
+    transcript = parse_transcript("ANN: " + " ".join(["harbour", "light"] * count) + ".")
+
+    def plan(pause_before_second: float):
+        timings = [W(k, "matched", 1.0 + 0.3 * k + (pause_before_second if k >= MAX_WORDS else 0.0),
+                     1.25 + 0.3 * k + (pause_before_second if k >= MAX_WORDS else 0.0))
+                   for k in range(len(transcript.tokens))]
+        return _Plan(SimpleNamespace(transcript=transcript, timings=timings, words=[], unclaimed=[]))
+
+    running = plan(0.0)
+    second = running.groups[1]
+    assert second[0] == MAX_WORDS
+    key, said, lo, hi, used = running.window(second, "touching")
+    assert used[0] == MAX_WORDS - 1 and said[0][0] == len(said[0][1])  # the word before: aligned, not taken
+    assert lo < running.first_times[MAX_WORDS - 1].start
+    paused = plan(MAX_PAUSE + 0.5)
+    assert paused.window(paused.groups[1], "touching")[4][0] == MAX_WORDS
