@@ -488,11 +488,17 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
     return held
 
 
+# words of the fillers an editor drops ("I mean", "you know", "like", "so"): heard between two tokens and taken by
+# neither, they are aligned there as words (``_Repeats.said``)
+FILLER_WORDS = frozenset({"i", "mean", "you", "know", "like", "so", "um", "uh", "er", "hmm"})
+
+
 class _Repeats:
     """Words said twice in the audio and once in the text ("don't even, even want"), where the recogniser heard
-    both: the one no token took is aligned as a word of its own, so that the HMM neither stretches a neighbour
-    over it nor fails the window. Only repeats are taken: every word that no token took, fillers and all, made
-    every episode less accurate (the words the gap filling timed from the acoustic checks are among them)."""
+    both, and fillers the text drops ("I mean"): what no token took is aligned as words of its own, so that the HMM
+    neither gives its sound to the next word nor fails the window. Only repeats and fillers are taken: every word
+    that no token took made every episode less accurate (the words the gap filling timed from the acoustic checks
+    are among them)."""
 
     def __init__(self, alignment, dictionary: Dictionary):
         entries = dictionary.entries
@@ -518,6 +524,10 @@ class _Repeats:
         ...        W(2, "matched", 1.0, 1.3)])
         >>> _Repeats(a, Dictionary()).said([0, 1, 2], [["don't"], ["even"], ["want"]])
         [(0, ["don't"]), (1, ['even', 'even']), (0, ['want'])]
+        >>> b = NS(unclaimed=[1, 2], words=[R("about", 0.0, 0.3), R("I", 0.4, 0.5), R("mean,", 0.5, 0.7),
+        ...        R("health", 0.8, 1.1)], timings=[W(0, "matched", 0.0, 0.3), W(1, "matched", 0.8, 1.1)])
+        >>> _Repeats(b, Dictionary()).said([0, 1], [["about"], ["health"]])  # a filler the text dropped
+        [(0, ['about']), (2, ['i', 'mean', 'health'])]
         """
         out: list[tuple[int, list[str]]] = []
         for n, (k, words) in enumerate(zip(part, said)):
@@ -529,7 +539,7 @@ class _Repeats:
             if between and out and between == out[-1][1][out[-1][0]:]:
                 out[-1] = (out[-1][0] + len(between), between + out[-1][1][out[-1][0]:])  # "even, even"
                 between = []
-            elif between != words:
+            elif between != words and not all(w in FILLER_WORDS for w in between):
                 between = []
             out.append((len(between), between + words))
         return out
