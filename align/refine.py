@@ -528,6 +528,11 @@ class _Repeats:
         ...        R("health", 0.8, 1.1)], timings=[W(0, "matched", 0.0, 0.3), W(1, "matched", 0.8, 1.1)])
         >>> _Repeats(b, Dictionary()).said([0, 1], [["about"], ["health"]])  # a filler the text dropped
         [(0, ['about']), (2, ['i', 'mean', 'health'])]
+        >>> c = NS(unclaimed=[1, 2, 4], words=[R("about", 0.0, 0.3), R("I", 0.4, 0.5), R("mean,", 0.5, 0.7),
+        ...        R("even", 0.8, 1.0), R("even,", 1.1, 1.3), R("want", 1.4, 1.6)], timings=[W(0, "matched", 0.0, 0.3),
+        ...        W(1, "matched", 0.8, 1.0), W(2, "matched", 1.4, 1.6)])
+        >>> _Repeats(c, Dictionary()).said([0, 1, 2], [["about"], ["even"], ["want"]])  # the filler stays before both
+        [(0, ['about']), (3, ['i', 'mean', 'even', 'even']), (0, ['want'])]
         """
         out: list[tuple[int, list[str]]] = []
         for n, (k, words) in enumerate(zip(part, said)):
@@ -536,8 +541,9 @@ class _Repeats:
                 lo = bisect.bisect_right(self.starts, self.timings[part[n - 1]].start)
                 hi = bisect.bisect_left(self.starts, self.timings[k].start)
                 between = [w for ws in self.words[lo:hi] for w in ws]
-            if between and out and between == out[-1][1][out[-1][0]:]:
-                out[-1] = (out[-1][0] + len(between), between + out[-1][1][out[-1][0]:])  # "even, even"
+            if between and out and between == out[-1][1][out[-1][0]:]:  # "even, even": the token before, again
+                lead, before = out[-1]
+                out[-1] = (lead + len(between), before[:lead] + between + before[lead:])
                 between = []
             elif between != words and not all(w in FILLER_WORDS for w in between):
                 between = []
