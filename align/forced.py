@@ -496,7 +496,7 @@ def rise_after_quiet(pcm: np.ndarray, rise_db: float = RISE, within: int = 50) -
 
 
 def _quiet_from(loud: np.ndarray, first: int, within: int = 50) -> int | None:
-    """The first 10 ms frame from ``first`` on, within the first half second, that begins a fifth of a second with
+    """The first 10 ms frame from ``first`` on, within the first ``within`` frames, that begins a fifth of a second with
     no loud frame; None where none does.
 
     >>> _quiet_from(np.array([1] * 5 + [0] * 20 + [1] * 30, dtype=bool), 0)

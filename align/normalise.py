@@ -19,7 +19,7 @@ import re
 import unicodedata
 import zlib
 
-__all__ = ["spoken_units", "number_words", "similarity"]
+__all__ = ["spoken_units", "number_words", "similarity", "repeats_itself"]
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]

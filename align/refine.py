@@ -32,6 +32,7 @@ import bisect
 import re
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as np
 
@@ -60,6 +61,8 @@ TRIAL_WORDS = 60  # a speaker's words tried before refinement gives up on a voic
 # fewer windows than this are aligned in this process: forking two workers costs about 0.2 s (the 49 s fixture's
 # refinement took 1.3 s with them against 2.9 s without, `real`'s 3.3 s against 5.9 s)
 PARALLEL_STRETCHES = 2
+# which neighbours of a part come into its window, aligned but not taken: none, those it touches, or both
+Neighbours = Literal["none", "touching", "both"]
 
 
 @dataclass
@@ -203,15 +206,15 @@ class _Plan:
     def speaker_of(self, group: list[int]):
         return self.alignment.transcript.speaker_of(self.tokens[self.first_times[group[0]].token])
 
-    def window(self, part: list[int], neighbours: bool | str = False):
+    def window(self, part: list[int], neighbours: Neighbours = "none"):
         """The memo key, each token's words (``_Repeats.said``), the audio and the tokens of a part's window;
-        with ``neighbours``, the tokens either side of it come too, to be aligned but not taken; with
-        ``"touching"``, those less than MAX_PAUSE from it (a stretch cut at MAX_WORDS: its clip would start in the
+        with ``neighbours`` "both", the tokens either side of it come too, to be aligned but not taken; with
+        "touching", those less than MAX_PAUSE from it (a stretch cut at MAX_WORDS: its clip would start in the
         word before it, whose end the HMM would give to its first word)."""
         spoken, first_times = self.spoken, self.first_times
         first, last = self.position[part[0]], self.position[part[-1]]
         before = after = 0  # neighbours either side, aligned but not taken
-        if neighbours:
+        if neighbours != "none":
             before, after = min(1, first), min(1, len(spoken) - 1 - last)
             if neighbours == "touching":
                 before = before if before and first_times[part[0]].start - first_times[spoken[first - 1]].end \
@@ -458,7 +461,7 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
         if doubtful and waiting.get(speaker, 0) >= TRIAL_WORDS:
             held = True  # a dry run: whether this voice fits is told by the windows already asked for
             continue
-        pending: list[tuple[list[int], bool | str]] = [(group, "touching")]
+        pending: list[tuple[list[int], Neighbours]] = [(group, "touching")]
         while pending:
             part, neighbours = pending.pop()
             key, said, lo, hi, used = window(part, neighbours)
@@ -471,7 +474,7 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
                 waiting[speaker] = waiting.get(speaker, 0) + len(part)
                 continue
             done = _take(used, said, found, timings, refined, complete=len(found) == len(flat))
-            if neighbours is True:
+            if neighbours == "both":  # a retry of a piece: its neighbours' words are not its own
                 continue
             done = min(len(part), max(0, done - used.index(part[0])))  # of the part's own words
             record[0] += len(part)
@@ -482,9 +485,9 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
                 # the clip did not hold the rest as written: align what is left in two smaller pieces
                 rest = part[done:]
                 middle = len(rest) // 2
-                pending += [(rest[middle:], False), (rest[:middle], False)] if len(rest) >= 4 else [(rest, False)]
+                pending += [(rest[middle:], "none"), (rest[:middle], "none")] if len(rest) >= 4 else [(rest, "none")]
                 if len(rest) < 4 and done == 0:
-                    pending[-1] = (rest, True)  # the clip may hold the neighbours' speech: align them too
+                    pending[-1] = (rest, "both")  # the clip may hold the neighbours' speech: align them too
     return held
 
 

@@ -176,9 +176,9 @@ def test_a_piece_that_fails_alone_is_aligned_again_with_its_neighbours():
     heard = {k: (f"w{k}", 0.95 + 0.5 * k, 1.25 + 0.5 * k) for k in range(6)}
     asked = []
 
-    def window(part, neighbours=False):
-        used = ([part[0] - 1] if neighbours is True else []) + part
-        said = [(1 if neighbours is True and n == 0 else 0, [words[k]]) for n, k in enumerate(used)]
+    def window(part, neighbours="none"):
+        used = ([part[0] - 1] if neighbours == "both" else []) + part
+        said = [(1 if neighbours == "both" and n == 0 else 0, [words[k]]) for n, k in enumerate(used)]
         return ("test", 1, [words[k] for k in used], 0.0, 9.0), said, 0.0, 9.0, used
 
     def lookup(key, lo, hi):
