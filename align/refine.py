@@ -43,8 +43,9 @@ from align.forced import rise_after_quiet
 from align.hmm import (ALIGN_SETTINGS, TWICE_SETTINGS, Dictionary, align_clip, align_in_processes, available, fold,
                        may_start_processes, said_twice, said_twice_in_worker, warm_up_samples)
 from align.normalise import similarity, spoken_units
-from align.retime import (ONSET_RISE, ONSET_SEARCH, PAUSE_RISE, PAUSE_WITHIN, drop_crossed, fit_between_refined,
-                          lateness, onset_in, spread_unsure_runs, start_at_onsets, take_later_sayings)
+from align.retime import (FILLER_WORDS, ONSET_RISE, ONSET_SEARCH, PAUSE_RISE, PAUSE_WITHIN, drop_crossed,
+                          fit_between_refined, lateness, onset_in, spread_unsure_runs, start_at_onsets,
+                          take_later_sayings)
 
 __all__ = ["RefineStats", "refine_times"]
 
@@ -389,7 +390,7 @@ def _after_hmm(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up:
     stats.said_twice, said_twice_moved = moved_by(lambda: take_later_sayings(
         timings, spoken, refined, plan.speaker_of,
         lambda a, b: audio.said_again(timings[a].start, timings[a].end, timings[b].start), unscripted,
-        lambda pairs: audio.said_twice([twice_window(a, b) for a, b in pairs]), texts))
+        lambda pairs: audio.said_twice([twice_window(a, b) for a, b in pairs]), texts, plan.repeats.fillers))
     stats.lateness = lateness(first_times, timings, refined)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness
         if k not in refined and t.start is not None and t.status in ("matched", "misheard", "forced"):
@@ -491,10 +492,6 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
     return held
 
 
-# words of the fillers an editor drops ("I mean", "you know", "like", "so"): heard between two tokens and taken by
-# neither, they are aligned there as words (``_Repeats.said``)
-FILLER_WORDS = frozenset({"i", "mean", "you", "know", "like", "so", "um", "uh", "er", "hmm"})
-
 
 class _Repeats:
     """Words said twice in the audio and once in the text ("don't even, even want"), where the recogniser heard
@@ -512,6 +509,7 @@ class _Repeats:
             if spoken and all(w in entries for w in spoken):
                 heard.append((word.start, spoken))
         heard.sort(key=lambda h: h[0])
+        self.fillers = [start for start, words in heard if all(w in FILLER_WORDS for w in words)]
         self.starts = [h[0] for h in heard]
         self.words = [h[1] for h in heard]
         self.timings = alignment.timings

@@ -11,6 +11,7 @@ wrong. Each works on a list of ``WordTiming`` in place (or returns a new one) an
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 
 import numpy as np
@@ -21,13 +22,17 @@ from align.audio import loud_frames, rise_from
 __all__ = ["take_later_sayings", "drop_crossed", "start_at_onsets", "onset_in", "fit_between_refined",
            "unplaced_runs", "spread_unsure_runs", "keep_order", "fit_run", "lateness"]
 
+# words of the fillers an editor drops ("I mean", "you know", "like", "so"): heard between two tokens and taken by
+# neither, they are aligned there as words (``align.refine``), and no word is moved onto them as its later saying
+FILLER_WORDS = frozenset({"i", "mean", "you", "know", "like", "so", "um", "uh", "er", "hmm"})
+FILLER_NEAR = 0.2  # seconds between a later saying's start and a heard filler's that make it the filler
 MIN_WORD = 0.1  # seconds: the shortest a word is taken to be, where order is restored
 # a word stretched over more than STRETCHED + 0.08 s a letter may be said twice (``take_later_sayings``); taken once
 STRETCHED = 0.3
 
 def take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of, said_again,
                         unscripted: list[tuple[float, float]] = (), said_twice=None,
-                        texts: list[str] | None = None) -> int:
+                        texts: list[str] | None = None, fillers_heard: list[float] = ()) -> int:
     """Move each word (placed by the HMM or not) that is said again before the next refined word of its speaker
     onto that later saying: the first was a false start the text does not have. Returns how many moved. A gap
     that holds speech the transcript lacks (``unscripted``: a passage cut from the text, which may end with the
@@ -36,7 +41,9 @@ def take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of
     ``said_again(a, b)``: the sound in the pause between ``a`` and ``b`` most like ``a`` (``repeats.Pause``), or
     None; under REPEAT_DISTANCE it is the later saying. Where it is only somewhat like it, and loud, and where
     ``a`` is stretched over more than its letters take (``texts``: each token as written), ``said_twice(pairs)``
-    asks the HMM: the later saying's (start, end) for each pair, or None.
+    asks the HMM: the later saying's (start, end) for each pair, or None. A later saying within FILLER_NEAR of
+    the start of a filler word the recogniser heard and no token took (``fillers_heard``, sorted) is that filler
+    ("could be, like, established"), not the word again, unless the word is a filler word itself.
 
     >>> from align.aligner import WordTiming as W
     >>> from align.repeats import Pause
@@ -52,7 +59,18 @@ def take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of
     1
     >>> [(t.start, t.end) for t in timings]
     [(1.55, 1.8), (1.9, 2.2), (2.25, 2.5)]
+    >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.9, 2.2), W(2, "matched", 2.25, 2.5)]
+    >>> take_later_sayings(timings, [0, 1, 2], {0, 1, 2}, lambda part: "A",  # the recogniser heard "like" at 1.45
+    ...                     lambda a, b: Pause(1.5, 1.8, 1.0, 0.0) if a == 0 else None, texts=["be", "so", "on"],
+    ...                     fillers_heard=[1.45])
+    0
     """
+    def on_filler(a: int, start: float) -> bool:
+        if texts is None or _letters(texts[a]) in FILLER_WORDS:
+            return False
+        i = bisect.bisect_left(fillers_heard, start - FILLER_NEAR)
+        return i < len(fillers_heard) and fillers_heard[i] <= start + FILLER_NEAR
+
     moved = 0
     checks: list[tuple[int, int, float]] = []  # (a, b, where a later saying may start at the earliest)
     for a, b in zip(spoken, spoken[1:]):
@@ -64,6 +82,8 @@ def take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of
             pause = said_again(a, b)
             if pause is None:
                 continue
+            if on_filler(a, pause.start):
+                continue
             if pause.distance < repeats_in_sound.REPEAT_DISTANCE:
                 timings[a] = replace(timings[a], start=pause.start, end=pause.end)
                 moved += 1
@@ -74,10 +94,20 @@ def take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of
             checks.append((a, b, timings[a].start + 0.2))
     if checks and said_twice is not None:
         for (a, b, earliest), later in zip(checks, said_twice([(a, b) for a, b, _ in checks])):
-            if later is not None and earliest <= later[0] < min(later[1], timings[b].start):
+            if later is not None and earliest <= later[0] < min(later[1], timings[b].start) \
+                    and not on_filler(a, later[0]):
                 timings[a] = replace(timings[a], start=later[0], end=min(later[1], timings[b].start))
                 moved += 1
     return moved
+
+
+def _letters(text: str) -> str:
+    """A token as the filler words are written.
+
+    >>> _letters("Like,")
+    'like'
+    """
+    return "".join(ch for ch in text.lower() if ch.isalpha() or ch == "'")
 
 
 def _stretched(timing, text: str) -> bool:
