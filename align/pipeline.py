@@ -120,7 +120,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
                                            workers=options.threads or min(8, os.cpu_count() or 1))
         alignment = replace(alignment, timings=timings)
         how = refinement.how or how
-        unfit = [k for k, h in enumerate(how) if h == "unfit voice" and k not in by_ear]
+        unfit = [k for k in sorted(refinement.unfit) if k not in by_ear and how[k] != "onset"]
         if unfit:
             timings, refinement.forced = episode.forced_times(transcript, alignment.timings, unfit)
             alignment = replace(alignment, timings=timings)
@@ -139,7 +139,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     if options.corrections:
         report["corrections"] = {"applied": [a.ref for a in anchors], "skipped": skipped}
     if refinement is not None:
-        report["refinement"] = {k: v for k, v in asdict(refinement).items() if k != "how"}
+        report["refinement"] = {k: v for k, v in asdict(refinement).items() if k not in ("how", "unfit")}
     cues = make_cues(caption_words(alignment), options.style, alignment.unscripted_spans,
                      episode.memo)
     episode.memo.save()

@@ -83,6 +83,7 @@ class RefineStats:
     # "spread" (laid out in an unsure run), "recogniser" (its time less the lateness), "unfit voice" (the same,
     # in a voice the HMM does not fit), "" (not spoken)
     how: list[str] = field(default_factory=list, repr=False)
+    unfit: set[int] = field(default_factory=set, repr=False)  # the tokens of voices the HMM does not fit, unplaced
 
 # The shapes of the memo's values (``align.cache.fits``): a value of another shape (a damaged memo) is not found
 WINDOW_SHAPE = list[tuple[str, float, float]]  # a window's (word, start, end) found by PocketSphinx
@@ -397,6 +398,7 @@ def _after_hmm(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up:
             start = round(max(0.0, t.start - stats.lateness), 3)
             timings[k] = replace(t, start=start, end=max(start, round(t.end - stats.lateness, 3)))
     unfit = {k for k in spoken if plan.speaker_of([k]) in given_up}
+    stats.unfit = unfit - refined
     how = ["unfit voice" if k in unfit else "said again" if k in said_twice_moved else "hmm" if k in refined
            else "recogniser" if k in plan.position else "" for k in range(len(timings))]
 
