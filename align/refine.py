@@ -45,7 +45,7 @@ from align.hmm import (ALIGN_SETTINGS, TWICE_SETTINGS, Dictionary, align_clip, a
 from align.normalise import similarity, spoken_units
 from align.retime import (FILLER_WORDS, ONSET_RISE, ONSET_SEARCH, PAUSE_RISE, PAUSE_WITHIN, QUIET_RUN, drop_crossed,
                           fit_between_refined, last_rise_after_quiet, lateness, onset_in, spread_unsure_runs,
-                          start_after_clause_pauses, start_at_onsets, take_later_sayings)
+                          start_after_own_pause, start_at_onsets, take_later_sayings)
 
 __all__ = ["RefineStats", "refine_times"]
 
@@ -74,7 +74,7 @@ class RefineStats:
     lateness: float = 0.0  # seconds taken off the other words' recogniser times
     onsets: int = 0  # words of voices the HMM does not fit started where the sound rises after a pause
     said_twice: int = 0  # words moved onto a second saying, after a false start the text does not have
-    after_pause: int = 0  # words put on the tail of the clause before them, moved to the end of the pause they left
+    after_pause: int = 0  # words whose sound the HMM took for a pause, started where the sound rises after it
     spread: int = 0  # runs of unplaced words, heard unsure, laid out between the placed words either side
     reordered: int = 0  # words that would start before the word said before them, started with it instead
     forced: int = 0  # words of voices the HMM does not fit timed by forcing the transcript through the speech model
@@ -403,8 +403,8 @@ def _after_hmm(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up:
         lambda a, b: audio.said_again(timings[a].start, timings[a].end, timings[b].start), unscripted,
         lambda pairs: audio.said_twice([twice_window(a, b) for a, b in pairs]), texts, plan.repeats.fillers))
     stats.lateness = lateness(first_times, timings, refined)
-    stats.after_pause = start_after_clause_pauses(timings, spoken, refined - said_twice_moved, texts,
-                                                  audio.rise_after_pause)
+    stats.after_pause = start_after_own_pause(timings, spoken, refined - said_twice_moved, texts,
+                                              audio.rise_after_pause)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness
         if k not in refined and t.start is not None and t.status in ("matched", "misheard", "forced"):
             start = round(max(0.0, t.start - stats.lateness), 3)

@@ -3,7 +3,7 @@ wrong. Each works on a list of ``WordTiming`` in place (or returns a new one) an
 
 - ``drop_crossed``: neighbouring placed words in the wrong order, or too close to hold the words between, go back.
 - ``take_later_sayings``: a word said twice (a false start the text lacks) takes the later saying.
-- ``start_after_clause_pauses``: a word put on the tail of the clause before it starts after the pause it left.
+- ``start_after_own_pause``: a word whose sound the HMM took for a pause starts where the sound rises after it.
 - ``start_at_onsets``: in a voice the HMM does not fit, a word after a pause starts where the sound rises.
 - ``fit_between_refined``: a run of unplaced words is moved between its placed neighbours.
 - ``spread_unsure_runs``: a run of words whose recognised times are a guess is laid out between them.
@@ -20,8 +20,9 @@ import numpy as np
 from align import repeats as repeats_in_sound
 from align.audio import loud_frames, rise_from
 
-__all__ = ["take_later_sayings", "start_after_clause_pauses", "last_rise_after_quiet", "drop_crossed", "start_at_onsets", "onset_in", "fit_between_refined",
-           "unplaced_runs", "spread_unsure_runs", "keep_order", "fit_run", "lateness"]
+__all__ = ["take_later_sayings", "start_after_own_pause", "last_rise_after_quiet", "drop_crossed", "start_at_onsets",
+           "onset_in", "fit_between_refined", "unplaced_runs", "spread_unsure_runs", "keep_order", "fit_run",
+           "lateness"]
 
 # words of the fillers an editor drops ("I mean", "you know", "like", "so"): heard between two tokens and taken by
 # neither, they are aligned there as words (``align.refine``), and no word is moved onto them as its later saying
@@ -102,48 +103,67 @@ def take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of
     return moved
 
 
-# A word the HMM put right at the end of a clause ("Caribbean. It was": FLUSH or less after it) with a pause of
-# PAUSE_AFTER or more after it, where the text has its pause before it, is moved to where the sound last rises after
-# QUIET_RUN 10 ms frames of quiet in that pause (PAUSE_RISE over the quietest tenth): the HMM gave it the tail of
-# the clause's last word and took its own sound for silence (espeak's short "It", "I'm", "and" after a sentence or
-# a comma). Taken once from the 25 public and fit episodes (see the commit of these lines), not tuned.
+# Words whose own sound the HMM took for a pause, moved to where the sound last rises after QUIET_RUN 10 ms frames of
+# quiet (PAUSE_RISE over the quietest tenth) before the next word (``start_after_own_pause``):
+# - a word put right at the end of a clause ("Caribbean. It was": FLUSH or less after a word ending in . , ; : ? !)
+#   with a pause of PAUSE_AFTER or more after it, where the text has its pause before it: the HMM gave it the tail
+#   of the clause's last word (espeak's short "It", "I'm", "and" after a sentence or a comma);
+# - a word stretched over more than OWN_STRETCH + 0.08 s a letter ("we, we are", "I mean, about"), whose sound is
+#   after a quiet inside that span and at least MIN_LEFT before the next word: a false start or a filler before it.
+# Taken from the 25 public and fit episodes (see the commits of these lines): OWN_STRETCH among 0.1-0.3.
 FLUSH = 0.03
 PAUSE_AFTER = 0.2
+OWN_STRETCH = 0.2
+MIN_LEFT = 0.05
 QUIET_RUN = 10
 CLAUSE_ENDS = (".", ",", ";", ":", "?", "!")
 CLOSING = "\"'”’)]"
 
 
-def start_after_clause_pauses(timings, spoken: list[int], refined: set[int], texts: list[str],
-                              rise_after_pause) -> int:
-    """Move each word the HMM placed flush against the end of the clause before it, with a pause after it, to
-    where the sound rises after that pause (``rise_after_pause(lo, hi)``: seconds from the episode's start where
-    the sound last rises after a quiet run in [lo, hi), or None), before the next word, placed by the HMM too; it
-    ends where that word starts. Not after an
-    abbreviation ("U.S.") and not a word that ends a clause itself (a pause after it is its own). Returns how many
-    moved.
+def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: list[str], rise_after_pause) -> int:
+    """Move each word the HMM placed before a quiet that holds its own sound to where the sound last rises after the
+    quiet (``rise_after_pause(lo, hi)``: seconds from the episode's start, or None): a word flush against the end
+    of the clause before it with a pause after it (it then ends where the next word starts), or a word stretched over
+    a quiet (it keeps its end). Both words placed by the HMM, the next one too; not a word ending a clause itself (a
+    pause after it is its own), not after an abbreviation ("U.S."), not a number (its letters do not say how long it
+    is). Returns how many moved.
 
     >>> from align.aligner import WordTiming as W
     >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "matched", 1.5, 1.6), W(2, "matched", 2.1, 2.4)]
-    >>> start_after_clause_pauses(timings, [0, 1, 2], {0, 1, 2}, ["plan.", "It", "is"], lambda lo, hi: 1.95)
+    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["plan.", "It", "is"], lambda lo, hi: 1.95)
     1
     >>> (timings[1].start, timings[1].end)
     (1.95, 2.1)
     >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "matched", 1.5, 1.6), W(2, "matched", 2.1, 2.4)]
-    >>> start_after_clause_pauses(timings, [0, 1, 2], {0, 1, 2}, ["U.S.", "hegemony?", "Yes"], lambda lo, hi: 1.95)
+    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["U.S.", "hegemony?", "Yes"], lambda lo, hi: 1.95)
     0
+    >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.3, 2.0), W(2, "matched", 2.0, 2.4)]
+    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["what", "we", "are"], lambda lo, hi: 1.8)
+    1
+    >>> (timings[1].start, timings[1].end)
+    (1.8, 2.0)
     """
     moved = 0
     for p, k, n in zip(spoken, spoken[1:], spoken[2:]):
-        before, word = texts[p].rstrip(CLOSING), texts[k].rstrip(CLOSING)
-        if k not in refined or n not in refined or not before.endswith(CLAUSE_ENDS) or "." in before[:-1] or word.endswith(CLAUSE_ENDS):
-            continue
+        word = texts[k].rstrip(CLOSING)
         t, prev, nxt = timings[k], timings[p], timings[n]
-        if prev.end is None or t.end is None or t.start - prev.end > FLUSH or nxt.start - t.end < PAUSE_AFTER:
+        if k not in refined or n not in refined or word.endswith(CLAUSE_ENDS) or t.end is None:
+            continue
+        before = texts[p].rstrip(CLOSING)
+        after_clause = (before.endswith(CLAUSE_ENDS) and "." not in before[:-1] and prev.end is not None
+                        and t.start - prev.end <= FLUSH and nxt.start - t.end >= PAUSE_AFTER)
+        letters = sum(ch.isalnum() for ch in word) or 1
+        stretched = not any(ch.isdigit() for ch in word) and t.end - t.start > OWN_STRETCH + 0.08 * letters
+        if not (after_clause or stretched):
             continue
         rise = rise_after_pause(t.start, nxt.start + 0.05)
-        if rise is not None and t.start < rise < nxt.start:
+        if rise is None:
+            continue
+        if after_clause and t.start < rise < nxt.start:
             timings[k] = replace(t, start=rise, end=nxt.start)
+            moved += 1
+        elif stretched and t.start + 0.1 < rise <= nxt.start - MIN_LEFT:
+            timings[k] = replace(t, start=rise, end=max(t.end, rise + MIN_LEFT))
             moved += 1
     return moved
 
