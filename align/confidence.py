@@ -36,7 +36,7 @@ FEATURES = (
     "misheard", "forced", "interpolated",  # how the aligner found it (matched is the baseline)
     "recogniser_probability",
     "said_again", "onset", "fitted", "spread", "kept_recogniser_time",  # how its time was set (HMM: baseline)
-    "unfit_voice",  # the recogniser's time, in a voice the HMM does not fit (given up as a whole)
+    "unfit_voice",  # unplaced, in a voice the HMM fits badly: the recogniser's time and a forced pass's averaged
     "unrefined",  # the recogniser's time, refinement not asked for (--no-refine)
     "shift",  # log(1 + |refined start - aligned start| / 0.1 s): two estimates that disagree
     "neighbour_shift",  # the same against the neighbours' shifts: a word moved alone

@@ -197,6 +197,34 @@ def test_a_piece_that_fails_alone_is_aligned_again_with_its_neighbours():
     assert [t.start for t in timings] == [heard[k][1] for k in range(6)]
 
 
+def test_a_voice_is_judged_on_its_words_once_not_on_each_piece_tried():
+    """Seed-clean's en-029 voice: its first stretch placed, its next one failing whole and in every piece, its
+    later ones placed again. Counted once a word, half the words tried are placed and the voice is kept; counting
+    each piece's words again (each failed piece adds its words to those tried) gave it up after its second stretch."""
+    from align.aligner import WordTiming
+    from align.refine import TRIAL_WORDS, RefineStats, _settle_all
+
+    size = TRIAL_WORDS // 2
+    timings = [WordTiming(k, "matched", 1.0 + 0.5 * k, 1.3 + 0.5 * k) for k in range(4 * size)]
+    words = [f"w{k}" for k in range(4 * size)]
+    groups = [list(range(g * size, (g + 1) * size)) for g in range(4)]
+
+    def window(part, neighbours="none"):
+        used = ([part[0] - 1] if neighbours == "both" and part[0] else []) + part
+        said = [(1 if neighbours == "both" and n == 0 and part[0] else 0, [words[k]]) for n, k in enumerate(used)]
+        return ("test", 1, [words[k] for k in used], 0.0, 99.0), said, 0.0, 99.0, used
+
+    def lookup(key, lo, hi):  # the second stretch's words are never found
+        return [] if any(size <= int(w[1:]) < 2 * size for w in key[2]) else \
+            [(w, timings[int(w[1:])].start - 0.05, timings[int(w[1:])].end - 0.05) for w in key[2]]
+
+    refined: set[int] = set()
+    given_up: set = set()
+    _settle_all(groups, window, lookup, timings, refined, RefineStats(), lambda g: "A", None, None, given_up)
+    assert given_up == set()
+    assert refined == set(range(size)) | set(range(2 * size, 4 * size))
+
+
 def test_a_word_said_again_in_the_pause_after_it_is_found_there(harbour):
     """A false start the recogniser missed: "Harbour, Harbour" (the fixture's own speech, repeated) is found
     where it is said again, and a different word in the pause ("Harbour, lighthouse") is not taken for it."""
