@@ -411,7 +411,7 @@ def _after_hmm(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up:
         lambda pairs: audio.said_twice([twice_window(a, b) for a, b in pairs]), texts, plan.repeats.fillers))
     stats.lateness = lateness(first_times, timings, refined)
     stats.after_pause = start_after_own_pause(timings, spoken, refined - said_twice_moved, texts,
-                                              audio.rise_after_pause)
+                                              audio.rise_after_pause, plan.speaker_of)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness
         if k not in refined and t.start is not None and t.status in ("matched", "misheard", "forced"):
             start = round(max(0.0, t.start - stats.lateness), 3)

@@ -120,13 +120,15 @@ CLAUSE_ENDS = (".", ",", ";", ":", "?", "!")
 CLOSING = "\"'”’)]"
 
 
-def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: list[str], rise_after_pause) -> int:
+def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: list[str], rise_after_pause,
+                          speaker_of=None) -> int:
     """Move each word the HMM placed before a quiet that holds its own sound to where the sound last rises after the
     quiet (``rise_after_pause(lo, hi)``: seconds from the episode's start, or None): a word flush against the end
     of the clause before it with a pause after it (it then ends where the next word starts), or a word stretched over
-    a quiet (it keeps its end). Both words placed by the HMM, the next one too; not a word ending a clause itself (a
-    pause after it is its own), not after an abbreviation ("U.S."), not a number (its letters do not say how long it
-    is). Returns how many moved.
+    a quiet (it keeps its end). Both words placed by the HMM, the next one too, and said by one speaker
+    (``speaker_of([k])``: a turn's gap is no pause of the word's); not a word ending a clause itself (a pause after it
+    is its own), not after an abbreviation ("U.S."), not a number (its letters do not say how long it is). Returns
+    how many moved.
 
     >>> from align.aligner import WordTiming as W
     >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "matched", 1.5, 1.6), W(2, "matched", 2.1, 2.4)]
@@ -142,12 +144,18 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
     1
     >>> (timings[1].start, timings[1].end)
     (1.8, 2.0)
+    >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.3, 2.0), W(2, "matched", 2.0, 2.4)]
+    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["what", "we", "are"], lambda lo, hi: 1.8,
+    ...                       lambda part: "A" if part[0] < 2 else "B")  # the next word is another speaker's
+    0
     """
     moved = 0
     for p, k, n in zip(spoken, spoken[1:], spoken[2:]):
         word = texts[k].rstrip(CLOSING)
         t, prev, nxt = timings[k], timings[p], timings[n]
         if k not in refined or n not in refined or word.endswith(CLAUSE_ENDS) or t.end is None:
+            continue
+        if speaker_of is not None and speaker_of([k]) != speaker_of([n]):
             continue
         before = texts[p].rstrip(CLOSING)
         after_clause = (before.endswith(CLAUSE_ENDS) and "." not in before[:-1] and prev.end is not None
