@@ -88,8 +88,8 @@ class RefineStats:
     note: str = ""
     # per transcript token, where its final time came from (evidence for align.confidence; not in the report):
     # "hmm" (placed by PocketSphinx), "said again", "onset", "fitted" (moved between refined neighbours),
-    # "spread" (laid out in an unsure run), "recogniser" (its time less the lateness), "unfit voice" (the same,
-    # in a voice the HMM does not fit), "" (not spoken)
+    # "spread" (laid out in an unsure run), "recogniser" (its time less the lateness), "unfit voice" (unplaced, in a
+    # voice given up or placed under FORCED_BELOW: timed by the forced pass too), "" (not spoken)
     how: list[str] = field(default_factory=list, repr=False)
     unfit: set[int] = field(default_factory=set, repr=False)  # unplaced tokens of voices given up or under FORCED_BELOW
 
@@ -524,7 +524,6 @@ def _settle_all(groups, window, lookup, timings, refined: set[int], stats: Refin
                 if len(rest) < 4 and done == 0:
                     pending[-1] = (rest, "both")  # the clip may hold the neighbours' speech: align them too
     return held
-
 
 
 class _Repeats:

@@ -125,7 +125,7 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
     """Move each word the HMM placed before a quiet that holds its own sound to where the sound last rises after the
     quiet (``rise_after_pause(lo, hi)``: seconds from the episode's start, or None): a word flush against the end
     of the clause before it with a pause after it (it then ends where the next word starts), or a word stretched over
-    a quiet (it keeps its end). Both words placed by the HMM, the next one too, and said by one speaker
+    a quiet (it keeps its end). The word and the next one both placed by the HMM and said by one speaker
     (``speaker_of([k])``: a turn's gap is no pause of the word's); not a word ending a clause itself (a pause after it
     is its own), not after an abbreviation ("U.S."), not a number (its letters do not say how long it is). Returns
     how many moved.
