@@ -308,11 +308,11 @@ class _Audio:
             self.memo.put(key, found)
         return found[0]
 
-    def rise_after_pause(self, lo: float, hi: float) -> float | None:
-        key = ("last rise after quiet", 1, round(lo, 3), round(hi, 3), PAUSE_RISE, QUIET_RUN)
+    def rise_after_pause(self, lo: float, hi: float, in_noise: bool = False) -> float | None:
+        key = ("last rise after quiet", 2, round(lo, 3), round(hi, 3), PAUSE_RISE, QUIET_RUN, in_noise)
         found = self.memo.get(key, ONSET_SHAPE)
         if found is None:
-            rise = last_rise_after_quiet(self.clip(lo, hi, warm_up=False))
+            rise = last_rise_after_quiet(self.clip(lo, hi, warm_up=False), rise_db=None if in_noise else PAUSE_RISE)
             found = [None if rise is None else round(lo + rise - 0.01, 3)]
             self.memo.put(key, found)
         return found[0]

@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from align import repeats as repeats_in_sound
-from align.audio import loud_frames, rise_from
+from align.audio import SAMPLE_RATE, loud_frames, rise_from
 
 __all__ = ["take_later_sayings", "start_after_own_pause", "last_rise_after_quiet", "drop_crossed", "start_at_onsets",
            "onset_in", "fit_between_refined", "unplaced_runs", "spread_unsure_runs", "keep_order", "fit_run",
@@ -123,29 +123,31 @@ CLOSING = "\"'”’)]"
 def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: list[str], rise_after_pause,
                           speaker_of=None) -> int:
     """Move each word the HMM placed before a quiet that holds its own sound to where the sound last rises after the
-    quiet (``rise_after_pause(lo, hi)``: seconds from the episode's start, or None): a word flush against the end
-    of the clause before it with a pause after it (it then ends where the next word starts), or a word stretched over
-    a quiet (it keeps its end). The word and the next one both placed by the HMM and said by one speaker
+    quiet (``rise_after_pause(lo, hi, in_noise)``: seconds from the episode's start, or None; ``in_noise``: a rise
+    measured against the clip's own range, ``last_rise_after_quiet``): a word flush against the end of the clause
+    before it with a pause after it (it then ends where the next word starts; the rise in noise too), or a word
+    stretched over a quiet (it keeps its end; a rise of PAUSE_RISE: a lower one moved words of real recordings, whose
+    own levels vary that much). The word and the next one both placed by the HMM and said by one speaker
     (``speaker_of([k])``: a turn's gap is no pause of the word's); not a word ending a clause itself (a pause after it
     is its own), not after an abbreviation ("U.S."), not a number (its letters do not say how long it is). Returns
     how many moved.
 
     >>> from align.aligner import WordTiming as W
     >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "matched", 1.5, 1.6), W(2, "matched", 2.1, 2.4)]
-    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["plan.", "It", "is"], lambda lo, hi: 1.95)
+    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["plan.", "It", "is"], lambda lo, hi, noise: 1.95)
     1
     >>> (timings[1].start, timings[1].end)
     (1.95, 2.1)
     >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "matched", 1.5, 1.6), W(2, "matched", 2.1, 2.4)]
-    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["U.S.", "hegemony?", "Yes"], lambda lo, hi: 1.95)
+    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["U.S.", "hegemony?", "Yes"], lambda lo, hi, noise: 1.95)
     0
     >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.3, 2.0), W(2, "matched", 2.0, 2.4)]
-    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["what", "we", "are"], lambda lo, hi: 1.8)
+    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["what", "we", "are"], lambda lo, hi, noise: 1.8)
     1
     >>> (timings[1].start, timings[1].end)
     (1.8, 2.0)
     >>> timings = [W(0, "matched", 1.0, 1.3), W(1, "matched", 1.3, 2.0), W(2, "matched", 2.0, 2.4)]
-    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["what", "we", "are"], lambda lo, hi: 1.8,
+    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["what", "we", "are"], lambda lo, hi, noise: 1.8,
     ...                       lambda part: "A" if part[0] < 2 else "B")  # the next word is another speaker's
     0
     """
@@ -164,7 +166,7 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
         stretched = not any(ch.isdigit() for ch in word) and t.end - t.start > OWN_STRETCH + 0.08 * letters
         if not (after_clause or stretched):
             continue
-        rise = rise_after_pause(t.start, nxt.start + 0.05)
+        rise = rise_after_pause(t.start, nxt.start + 0.05, after_clause)
         if rise is None:
             continue
         if after_clause and t.start < rise < nxt.start:
@@ -178,15 +180,16 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
 
 def last_rise_after_quiet(pcm: np.ndarray, quiet: int = QUIET_RUN, rise_db: float | None = None) -> float | None:
     """Seconds into ``pcm`` where three 10 ms frames in a row are ``rise_db`` over its quietest tenth for the last time
-    after ``quiet`` frames with none such, from its fourth frame on (``rise_db``: PAUSE_RISE unless given); None where
-    there is no such rise.
+    after ``quiet`` frames with none such, from its fourth frame on; None where there is no such rise. Unless given,
+    ``rise_db`` is half the clip's range (its loudest tenth over its quietest), between 6 dB and PAUSE_RISE: under
+    noise a word rises less over a pause (seed-noisy, 10 dB SNR: 6.3 dB).
 
     >>> pcm = np.zeros(8000, dtype=np.int16)
     >>> pcm[:1600] = pcm[4800:] = 8000  # a word's tail, 0.2 s of quiet, a word
     >>> last_rise_after_quiet(pcm), last_rise_after_quiet(pcm, quiet=25)
     (0.3, None)
     """
-    loud = loud_frames(pcm, PAUSE_RISE if rise_db is None else rise_db)
+    loud = loud_frames(pcm, _half_range(pcm) if rise_db is None else rise_db)
     frame, last = 3, None
     while frame < len(loud) - quiet:
         if loud[frame:frame + quiet].any():
@@ -198,6 +201,22 @@ def last_rise_after_quiet(pcm: np.ndarray, quiet: int = QUIET_RUN, rise_db: floa
         rise = rise_from(loud, frame)
         last = rise if rise is not None else last
     return None if last is None else last / 100
+
+
+def _half_range(pcm: np.ndarray) -> float:
+    """Half the range of a clip's 10 ms frame levels (loudest tenth over quietest tenth), within 6 dB and PAUSE_RISE.
+
+    >>> pcm = np.zeros(8000, dtype=np.int16)
+    >>> pcm[:1600] = pcm[4800:] = 8000
+    >>> _half_range(pcm), _half_range(pcm // 1000 + 3)
+    (20.0, 6.0)
+    """
+    frame = SAMPLE_RATE // 100
+    frames = pcm[: len(pcm) // frame * frame].astype(np.float32).reshape(-1, frame)
+    if len(frames) < 5:
+        return PAUSE_RISE
+    level = 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
+    return float(np.clip((np.percentile(level, 90) - np.percentile(level, 10)) / 2, 6.0, PAUSE_RISE))
 
 
 def _letters(text: str) -> str:
