@@ -28,6 +28,9 @@ __all__ = ["take_later_sayings", "start_after_own_pause", "last_rise_after_quiet
 # neither, they are aligned there as words (``align.refine``), and no word is moved onto them as its later saying
 FILLER_WORDS = frozenset({"i", "mean", "you", "know", "like", "so", "um", "uh", "er", "hmm"})
 FILLER_NEAR = 0.2  # seconds between a later saying's start and a heard filler's that make it the filler
+# a lone unplaced word this far from both its placed neighbours floats in a pause: it starts where the sound rises
+# after the pause (``spread_unsure_runs``), where it does; taken once
+FLOATING = 0.3
 MIN_WORD = 0.1  # seconds: the shortest a word is taken to be, where order is restored
 # a word stretched over more than STRETCHED + 0.08 s a letter may be said twice (``take_later_sayings``); taken once
 STRETCHED = 0.3
@@ -361,9 +364,12 @@ def spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: 
     fifth of a second of quiet that begins within PAUSE_WITHIN of ``lo``, or None), the run is laid out from there.
 
     Unsure: a word of the run was not heard as written (misheard, forced, interpolated: the recogniser's times
-    for it are a guess), or its starts are out of order. Runs at the episode's ends, across a gap longer than
-    MAX_SPREAD or across unscripted speech keep their times. ``placed``: the refined words, and those of a voice
-    whose times are the recogniser's by choice (a voice the HMM does not fit), which no run may move.
+    for it are a guess), or its starts are out of order. A lone word heard as written that floats, FLOATING or more
+    from both neighbours ("Cuba, Venezuela, Bolivia": the recogniser squeezed "Venezuela," into the middle of the
+    pauses), is laid out from where the sound rises after the pause, where it does; otherwise it stays. Runs at the
+    episode's ends, across a gap longer than MAX_SPREAD or across unscripted speech keep their times. ``placed``:
+    the refined words, and those of a voice whose times are the recogniser's by choice (a voice the HMM does not
+    fit), which no run may move.
 
     >>> from align.aligner import WordTiming as W
     >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "interpolated", 2.4, 2.4), W(2, "forced", 2.4, 2.4),
@@ -377,6 +383,11 @@ def spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: 
     1
     >>> [(t.start, t.end) for t in timings[1:3]]
     [(3.0, 3.6), (3.6, 4.0)]
+    >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "matched", 2.3, 2.32), W(2, "matched", 3.0, 3.4)]
+    >>> spread_unsure_runs(timings, {0, 2}, ["Cuba,", "Venezuela,", "Bolivia"], [], lambda lo, hi: 1.8)
+    1
+    >>> (timings[1].start, timings[1].end)
+    (1.8, 3.0)
     """
     moved = 0
     for last, run, after in unplaced_runs(timings, placed):
@@ -385,10 +396,14 @@ def spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: 
         lo, hi = timings[last].end, timings[after].start
         starts = [timings[j].start for j in run]
         unsure = any(timings[j].status != "matched" for j in run) or any(b < a for a, b in zip(starts, starts[1:]))
-        if unsure and 0 < hi - lo <= MAX_SPREAD and not any(a < hi and b > lo for a, b in unscripted):
+        floating = (not unsure and len(run) == 1 and starts[0] - lo >= FLOATING
+                    and hi - timings[run[0]].end >= FLOATING)
+        if (unsure or floating) and 0 < hi - lo <= MAX_SPREAD and not any(a < hi and b > lo for a, b in unscripted):
             after_pause = sound_after_pause(lo, hi) if sound_after_pause is not None else None
             if after_pause is not None and hi - after_pause >= MIN_WORD * len(run):
                 lo = after_pause
+            elif floating:
+                continue
             weights = [2 + max(1, sum(c.isalnum() for c in texts[j])) for j in run]
             total, done = sum(weights), 0
             for j, weight in zip(run, weights):
