@@ -207,20 +207,30 @@ def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def loud_frames(pcm: np.ndarray, rise: float) -> np.ndarray:
-    """Whether each 10 ms frame of ``pcm`` is ``rise`` dB or more over the quietest tenth of its frames.
+def frame_levels(pcm: np.ndarray) -> np.ndarray:
+    """The level in dB of each whole 10 ms frame of ``pcm``.
+
+    >>> frame_levels(np.full(400, 100, dtype=np.int16)).round(1).tolist()
+    [40.0, 40.0]
+    """
+    frame = SAMPLE_RATE // 100
+    samples = pcm.astype(np.float32)
+    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
+    return 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
+
+
+def loud_frames(pcm: np.ndarray, rise: float, level: np.ndarray | None = None) -> np.ndarray:
+    """Whether each 10 ms frame of ``pcm`` is ``rise`` dB or more over the quietest tenth of its frames (``level``:
+    its ``frame_levels``, where already measured).
 
     >>> pcm = np.zeros(1600, dtype=np.int16)
     >>> pcm[800:] = 1000
     >>> loud_frames(pcm, 12.0).astype(int).tolist()
     [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
     """
-    frame = SAMPLE_RATE // 100
-    samples = pcm.astype(np.float32)
-    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
-    if not len(frames):
+    level = frame_levels(pcm) if level is None else level
+    if not len(level):
         return np.zeros(0, dtype=bool)
-    level = 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
     return level > float(np.percentile(level, 10)) + rise
 
 

@@ -120,7 +120,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
                                            workers=options.threads or min(8, os.cpu_count() or 1))
         alignment = replace(alignment, timings=timings)
         how = refinement.how or how
-        unfit = [k for k in sorted(refinement.unfit) if k not in by_ear and how[k] != "onset"]
+        unfit = [k for k in sorted(refinement.unfit) if k not in by_ear]
         if unfit:
             timings, refinement.forced = episode.forced_times(transcript, alignment.timings, unfit)
             alignment = replace(alignment, timings=timings)

@@ -91,7 +91,8 @@ class RefineStats:
     # "spread" (laid out in an unsure run), "recogniser" (its time less the lateness), "unfit voice" (unplaced, in a
     # voice given up or placed under FORCED_BELOW: timed by the forced pass too), "" (not spoken)
     how: list[str] = field(default_factory=list, repr=False)
-    unfit: set[int] = field(default_factory=set, repr=False)  # unplaced tokens of voices given up or under FORCED_BELOW
+    # the unplaced tokens of voices given up or under FORCED_BELOW that the forced pass times (not those at onsets)
+    unfit: set[int] = field(default_factory=set, repr=False)
 
 # The shapes of the memo's values (``align.cache.fits``): a value of another shape (a damaged memo) is not found
 WINDOW_SHAPE = list[tuple[str, float, float]]  # a window's (word, start, end) found by PocketSphinx
@@ -431,7 +432,8 @@ def _after_hmm(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up:
     stats.spread, moved = moved_by(lambda: spread_unsure_runs(timings, refined | unfit, texts, unscripted,
                                                               audio.sound_after_pause))
     label(moved, "spread")
-    for k in stats.unfit - {k for k in spoken if how[k] == "onset"}:  # timed by the forced pass (align.pipeline)
+    stats.unfit -= {k for k in spoken if how[k] == "onset"}  # started at a sound onset: precise where right
+    for k in stats.unfit:  # timed by the forced pass (align.pipeline)
         how[k] = "unfit voice"
     return how
 

@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from align import repeats as repeats_in_sound
-from align.audio import SAMPLE_RATE, loud_frames, rise_from
+from align.audio import frame_levels, loud_frames, rise_from
 
 __all__ = ["take_later_sayings", "start_after_own_pause", "last_rise_after_quiet", "drop_crossed", "start_at_onsets",
            "onset_in", "fit_between_refined", "unplaced_runs", "spread_unsure_runs", "keep_order", "fit_run",
@@ -192,7 +192,8 @@ def last_rise_after_quiet(pcm: np.ndarray, quiet: int = QUIET_RUN, rise_db: floa
     >>> last_rise_after_quiet(pcm), last_rise_after_quiet(pcm, quiet=25)
     (0.3, None)
     """
-    loud = loud_frames(pcm, _half_range(pcm) if rise_db is None else rise_db)
+    level = frame_levels(pcm)
+    loud = loud_frames(pcm, _half_range(level) if rise_db is None else rise_db, level)
     frame, last = 3, None
     while frame < len(loud) - quiet:
         if loud[frame:frame + quiet].any():
@@ -206,19 +207,16 @@ def last_rise_after_quiet(pcm: np.ndarray, quiet: int = QUIET_RUN, rise_db: floa
     return None if last is None else last / 100
 
 
-def _half_range(pcm: np.ndarray) -> float:
+def _half_range(level: np.ndarray) -> float:
     """Half the range of a clip's 10 ms frame levels (loudest tenth over quietest tenth), within 6 dB and PAUSE_RISE.
 
     >>> pcm = np.zeros(8000, dtype=np.int16)
     >>> pcm[:1600] = pcm[4800:] = 8000
-    >>> _half_range(pcm), _half_range(pcm // 1000 + 3)
+    >>> _half_range(frame_levels(pcm)), _half_range(frame_levels(pcm // 1000 + 3))
     (20.0, 6.0)
     """
-    frame = SAMPLE_RATE // 100
-    frames = pcm[: len(pcm) // frame * frame].astype(np.float32).reshape(-1, frame)
-    if len(frames) < 5:
+    if len(level) < 5:
         return PAUSE_RISE
-    level = 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
     return float(np.clip((np.percentile(level, 90) - np.percentile(level, 10)) / 2, 6.0, PAUSE_RISE))
 
 
