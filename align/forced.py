@@ -8,7 +8,9 @@ word, so that word's time is kept from the window before): the decoder is teache
 cross-attention times them. Words it scores as said are accepted as if the recogniser had heard them. Where the
 text stops fitting (page text, a passage cut from the audio, an ad, music), that window is decoded freely, and
 the free words both tell where the transcript resumes and go to the aligner as speech the transcript may lack.
-The aligner then treats both kinds of word as it treats recognised words.
+Where they say text beyond the words the forced pass kept in that window, at those words' time (a passage cut
+from the audio that begins as the next one does), those words are taken back. The aligner then treats both kinds
+of word as it treats recognised words.
 """
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ FRAMES = 3000  # mel frames Whisper's encoder takes
 PER_SECOND = 50  # cross-attention frames a second
 FIRST_WORD = 1.0  # seconds: the longest that a window's first word is taken to last
 LONGEST_HEARD = 2.5  # seconds: the last freely decoded word of a window longer than this holds undecoded speech
+FIRST_SAID = 5  # words of the text ahead, heard in a row where the forced pass kept other words, take those back
+KEPT_NEAR = 0.5  # seconds within which a forced word and a heard word of the same text are the same saying
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,37 @@ def _last_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], f
     >>> _last_said(said, text, 1)
     (6, 4)
     """
+    runs, owners, flat_owner = _said_runs(heard, text_units, first, near, 3)
+    if not runs:
+        return None
+    run = runs[-1]
+    return owners[run.a + run.size - 1], flat_owner[run.b + run.size - 1]
+
+
+def _first_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], first: int,
+                kept: list[RecognisedWord], near: int = 400) -> float | None:
+    """Where the heard words first say at least FIRST_SAID words of the text from ``first`` on in a row (not all
+    of them common), FIRST_SAID of them words that no ``kept`` word says at the same time (a phrase said again
+    later in the text is heard where the forced pass kept its first saying); None where they never do.
+
+    >>> said = [RecognisedWord(w, k, k + 1, 1.0) for k, w in enumerate("so we met in paris last june".split())]
+    >>> text = [(w,) for w in "hello we met in paris last june great".split()]
+    >>> _first_said(said, text, 0, []), _first_said(said, text, 3, []), _first_said(said, text, 0, said[1:4])
+    (1, None, None)
+    """
+    runs, owners, _ = _said_runs(heard, text_units, first, near, FIRST_SAID)
+    for run in runs:
+        words = sorted({owners[i] for i in range(run.a, run.a + run.size)})
+        new = [k for k in words if not any(abs(w.start - heard[k].start) <= KEPT_NEAR
+                                           and spoken_units(w.text) == spoken_units(heard[k].text) for w in kept)]
+        if len(new) >= FIRST_SAID:
+            return heard[words[0]].start
+    return None
+
+
+def _said_runs(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], first: int, near: int, size: int):
+    """The runs of at least ``size`` spoken units (not all of them common) that the heard words and the next
+    ``near`` words of the text from ``first`` share, in order, with the heard word and the text word of each unit."""
     heard_units = [u for w in heard for u in spoken_units(w.text)]
     owners = [k for k, w in enumerate(heard) for _ in spoken_units(w.text)]
     flat, flat_owner = [], []
@@ -237,12 +272,9 @@ def _last_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], f
         flat += text_units[i]
         flat_owner += [i] * len(text_units[i])
     matcher = difflib.SequenceMatcher(None, heard_units, flat, autojunk=False)
-    runs = [m for m in matcher.get_matching_blocks() if m.size >= 3
+    runs = [m for m in matcher.get_matching_blocks() if m.size >= size
             and not all(u in COMMON for u in heard_units[m.a:m.a + m.size])]
-    if not runs:
-        return None
-    run = runs[-1]
-    return owners[run.a + run.size - 1], flat_owner[run.b + run.size - 1]
+    return runs, owners, flat_owner
 
 
 def forced_recognise(model, samples, words: list[str], language: str | None = "en",
@@ -335,6 +367,16 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
             t = resume
             heard = heard_from(t)
         resume = None
+        if heard and placed and placed[-1][1].start > max(t, guard):
+            # where the free decoding already says text beyond the words this window's forced pass kept, the pass
+            # put other words of the text there (a passage cut from the audio, said much like the one after it):
+            # take them back, and let the free decoding account for that audio
+            early = _first_said(windows.free(t), said_units, p, [w for _, w in placed if w.start >= t - 1.0])
+            if early is not None and max(t, guard) < early <= placed[-1][1].start:
+                while len(placed) > 1 and placed[-1][1].start >= early:
+                    p = placed.pop()[0]
+                floor = early
+                heard = heard_from(t)
         found = _last_said(heard, said_units, p)
         if found is None:  # nothing of the text ahead: the rest of the window is speech (or music) the text lacks
             heard_out += heard

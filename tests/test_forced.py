@@ -154,3 +154,20 @@ def test_no_forced_word_starts_before_the_audio(monkeypatch):
     words, _ = forced_recognise(None, np.zeros(16000 * 4, dtype=np.int16), ["one", "two", "three"])
     assert [w.text for w in words] == ["one", "two", "three"]
     assert words[0].start == 0.0 and all(w.start >= 0.0 for w in words)
+
+
+def test_forced_words_that_free_decoding_hears_as_later_text_are_taken_back(monkeypatch):
+    # a paragraph cut from the audio begins as the next one does: the forced pass fits its first words onto the next
+    # paragraph's speech before it stops fitting; free decoding of the window hears the next paragraph there
+    cut = "so this is the sick corpus i probably sound quite different".split()
+    said = "alright so this is the sick corpus hopefully the levels are okay thanks".split()
+    fits = {0, 1, 2, 3, 4, 5, 6}  # "hello" and the cut paragraph's first six words
+    monkeypatch.setattr("align.forced._Windows.force",
+                        lambda self, start, words: [(start + k, start + k + 0.8, 0.9 if k in fits else 0.01)
+                                                    for k in range(len(words))])
+    heard = [RecognisedWord("hello", 0.0, 0.5, 0.9)] + [RecognisedWord(w, 0.8 + k * 0.5, 1.2 + k * 0.5, 0.9)
+                                                        for k, w in enumerate(said)]
+    monkeypatch.setattr("align.forced._Windows.free", lambda self, start: heard)
+    words, _ = forced_recognise(None, np.zeros(16000 * 9, dtype=np.int16), ["hello"] + cut + said)
+    assert [w.text for w in words] == ["hello"] + said
+    assert [w.start for w in words[1:]] == [w.start for w in heard[1:]]
