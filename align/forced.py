@@ -428,6 +428,8 @@ def _accepted(forced: list[tuple[float, float, float]], end: float, last: bool, 
     (2, 'window')
     >>> _accepted([(0, 1, .9), (1, 9, .8), (9, 10, .9), (10, 11, .9), (11, 12, .9)], 30, False, o, False)
     (2, 'long')
+    >>> _accepted([(0, 1, .9), (1, 9, .01), (9, 10, .9), (10, 11, .9), (11, 12, .9)], 30, False, o, False)
+    (1, 'long')
     """
     keep = skip
     recent: list[int] = []  # the misfits among the last five words
@@ -437,6 +439,8 @@ def _accepted(forced: list[tuple[float, float, float]], end: float, last: bool, 
         if not last and b > end - options.margin:
             return keep, "window"
         recent = [m for m in recent if m > k - 5]
+        if b - a > options.long and prob < options.said:  # a word that does not fit, stretched over an ad
+            return keep, "long"
         if prob < options.said or b - a < 0.02:  # unlikely, or squeezed into no time at all
             recent.append(k)
             if len(recent) >= options.bad_run:

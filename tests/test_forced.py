@@ -81,6 +81,9 @@ def test_a_window_accepts_words_until_the_text_stops_fitting():
     assert _accepted(squeezed, 30.0, False, options, whole=True) == (2, "bad")
     # the last two words absorb the rest of the window: they wait for the next one
     assert _accepted(said, 30.0, False, options, whole=False) == (4, "window")
+    # a word that does not fit, stretched over an ad the text lacks: audio the text lacks follows the word before
+    over_ad = said[:2] + [(2, 9, 0.01), (9, 9.5, 0.9)] + said[2:]
+    assert _accepted(over_ad, 30.0, False, options, whole=True) == (2, "long")
 
 
 def test_heard_words_resume_the_text_after_an_ad():
