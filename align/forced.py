@@ -439,16 +439,14 @@ def _accepted(forced: list[tuple[float, float, float]], end: float, last: bool, 
         if not last and b > end - options.margin:
             return keep, "window"
         recent = [m for m in recent if m > k - 5]
-        if b - a > options.long and prob < options.said:  # a word that does not fit, stretched over an ad
-            return keep, "long"
+        if b - a > options.long:  # audio the text lacks follows (an ad): the word is kept where it fits
+            return (k + 1 if prob >= options.said else keep), "long"
         if prob < options.said or b - a < 0.02:  # unlikely, or squeezed into no time at all
             recent.append(k)
             if len(recent) >= options.bad_run:
                 return min(keep, recent[0]), "bad"
             continue
         keep = k + 1
-        if b - a > options.long:
-            return keep, "long"
     return keep, "window"
 
 
