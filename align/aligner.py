@@ -374,8 +374,9 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
         del aligner.pairs[ti]
     _unpair_guesses_at_long_gaps(aligner.pairs, aligner.t, aligner.r)
     _unpair_displaced_islands(aligner.pairs)
-    _keep_paragraphs_whole(aligner.pairs, aligner.t, aligner.r,
-                           [transcript.tokens[u.owner].paragraph for u in t_units])
+    paragraph_of = [transcript.tokens[u.owner].paragraph for u in t_units]
+    _keep_paragraphs_whole(aligner.pairs, aligner.t, aligner.r, paragraph_of)
+    _unpair_guesses_past_the_ends(aligner.pairs, paragraph_of)
 
     # per token: the recognised units its units were paired with (exactly or as a mishearing)
     matched: dict[int, list[int]] = {}
@@ -457,6 +458,28 @@ def _unpair_guesses_at_long_gaps(pairs: dict[int, int], t_texts: list[str], r_te
         if max(skipped_before, skipped_after) >= LONG_GAP_UNITS:
             for t in order[k:j + 1]:
                 del pairs[t]
+
+
+def _unpair_guesses_past_the_ends(pairs: dict[int, int], paragraph: list[int]) -> None:
+    """Drop the mishearings paired after the last matched unit (or before the first) that lie in another paragraph
+    than that unit: nothing matched on their far side says the text goes on there, and a paragraph the
+    speech does not reach (the page's "Click to comment" after the interview's last words, paired with what free
+    decoding made of the silence after them) is left whole, for the gap filling to find said or not in the audio.
+
+    >>> pairs = {0: 0, 1: 1, 2: -3, 3: -4}  # "pleasure, Ben." heard as "pleasure, your men": "Click" is misheard
+    >>> _unpair_guesses_past_the_ends(pairs, [0, 0, 0, 1]); pairs
+    {0: 0, 1: 1, 2: -3}
+    >>> pairs = {0: -1, 1: 1, 2: 2}  # before the first matched unit, in a paragraph of its own
+    >>> _unpair_guesses_past_the_ends(pairs, [0, 1, 1]); pairs
+    {1: 1, 2: 2}
+    """
+    matched = [t for t in sorted(pairs) if pairs[t] >= 0]
+    if not matched:
+        return
+    first, last = matched[0], matched[-1]
+    for t in [t for t in pairs if pairs[t] < 0 and (t > last and paragraph[t] != paragraph[last]
+                                                   or t < first and paragraph[t] != paragraph[first])]:
+        del pairs[t]
 
 
 def _unpair_displaced_islands(pairs: dict[int, int]) -> None:

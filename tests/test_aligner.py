@@ -244,3 +244,17 @@ def test_a_word_heard_only_by_a_guess_is_not_paired_with_a_word_it_does_not_matc
     a = align_words(t, heard)
     assert [x.status for x in a.timings][:5] == ["matched"] * 5
     assert a.timings[5].status != "misheard"
+
+
+def test_a_paragraph_after_the_last_word_heard_is_not_paired_with_what_was_heard_after_it():
+    """--fast's free decoding heard the silence after the interview's last words as "your men": the page text
+    that follows is not paired with it (and so not captioned on it)."""
+    from align.aligner import RecognisedWord
+
+    t = parse_transcript("A: Thank you. It was my pleasure, Ben.\n\nClick to comment\n\nLeave a Reply\n\n"
+                         "Your email address will not be published. Required fields are marked *\n\nRelated stories")
+    heard = said("thank you it was my pleasure") + [RecognisedWord("your", 2.08, 2.36, 0.078),
+                                                    RecognisedWord("men", 2.36, 2.96, 0.468)]
+    a = align_words(t, heard)
+    assert [x.status for x in a.timings][:6] == ["matched"] * 6
+    assert [x.status for x in a.timings][7:] == ["not_in_audio"] * (len(a.timings) - 7)
