@@ -36,6 +36,8 @@ FIRST_WORD = 1.0  # seconds: the longest that a window's first word is taken to 
 LONGEST_HEARD = 2.5  # seconds: the last freely decoded word of a window longer than this holds undecoded speech
 FIRST_SAID = 5  # words of the text ahead, heard in a row where the forced pass kept other words, take those back
 KEPT_NEAR = 0.5  # seconds within which a forced word and a heard word of the same text are the same saying
+JUMP = 20  # text units skipped beyond the heard units skipped, from which a short run is far ahead of the one before
+CONFIRM = 8  # heard units after such a run, none of them going on with the text, that make it a chance match
 
 
 @dataclass(frozen=True)
@@ -234,11 +236,30 @@ def _last_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], f
     >>> _last_said(said, text, 1)
     (6, 4)
     """
-    runs, owners, flat_owner = _said_runs(heard, text_units, first, near, 3)
-    if not runs:
-        return None
-    run = runs[-1]
-    return owners[run.a + run.size - 1], flat_owner[run.b + run.size - 1]
+    masked: set[int] = set()
+    while True:
+        runs, owners, flat_owner = _said_runs(heard, text_units, first, near, 3, masked)
+        if not runs:
+            return None
+        run = runs[-1]
+        if len(runs) == 1 or not _unconfirmed_jump(runs[-2], run, len(owners)):
+            return owners[run.a + run.size - 1], flat_owner[run.b + run.size - 1]
+        masked.update(range(run.a, run.a + run.size))  # a chance match: matched again without it
+
+
+def _unconfirmed_jump(before, run, heard: int) -> bool:
+    """Whether ``run`` is a short run far ahead in the text of the run ``before`` it (over JUMP more text units
+    skipped than heard units), with at least CONFIRM heard units after it that go on with none of the text after
+    it: a chance match ("the united states" heard in noise where the text says it a hundred seconds on), not the
+    text resuming after a passage cut from the audio (where the words heard after it go on with the text, or the
+    window ends).
+
+    >>> from difflib import Match
+    >>> _unconfirmed_jump(Match(0, 0, 3), Match(4, 200, 3), 20), _unconfirmed_jump(Match(0, 0, 3), Match(4, 200, 3), 9)
+    (True, False)
+    """
+    skipped = (run.b - before.b - before.size) - (run.a - before.a - before.size)
+    return skipped > JUMP and run.size < FIRST_SAID and heard - run.a - run.size >= CONFIRM
 
 
 def _first_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], first: int,
@@ -262,10 +283,12 @@ def _first_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], 
     return None
 
 
-def _said_runs(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], first: int, near: int, size: int):
+def _said_runs(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], first: int, near: int, size: int,
+               masked: set[int] = frozenset()):
     """The runs of at least ``size`` spoken units (not all of them common) that the heard words and the next
-    ``near`` words of the text from ``first`` share, in order, with the heard word and the text word of each unit."""
-    heard_units = [u for w in heard for u in spoken_units(w.text)]
+    ``near`` words of the text from ``first`` share, in order, with the heard word and the text word of each unit;
+    heard units whose index is ``masked`` match nothing."""
+    heard_units = [None if k in masked else u for k, u in enumerate(u for w in heard for u in spoken_units(w.text))]
     owners = [k for k, w in enumerate(heard) for _ in spoken_units(w.text)]
     flat, flat_owner = [], []
     for i in range(first, min(first + near, len(text_units))):

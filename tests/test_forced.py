@@ -94,6 +94,21 @@ def test_heard_words_resume_the_text_after_an_ad():
     assert _last_said(heard[:6], text, 0) is None
 
 
+def test_a_short_run_heard_far_ahead_in_the_text_is_a_chance_match_where_the_words_after_it_do_not_go_on():
+    """Free decoding in noise heard "the United States" where the text says it only 250 words on: the text is
+    resumed after the words heard after it, which go on with the text where it is."""
+    words = ("also the governments of cuba venezuela nicaragua together these countries represent over two hundred "
+             "million people i should also mention mention that there are reports that the president")
+    text = [(w,) for w in (words + " x" * 250 + " the united states has a clear policy").split()]
+    heard = [RecognisedWord(w, k, k + 0.4, 0.9) for k, w in enumerate(
+        "also the government of cuba venezuela or nicaragua the united states country britain so much to hungry "
+        "life million people i shall not mention mention that the reports that really didnt".split())]
+    h, q = _last_said(heard, text, 0)
+    assert (heard[h - 2].text, heard[h].text) == ("mention", "that") and q == 21
+    # the same run with the window ending soon after it: the text may resume there after a cut
+    assert _last_said(heard[:12], text, 0)[1] > 250
+
+
 def test_a_fix_to_the_transcript_reads_the_kept_samples_and_encodings(harbour, tmp_path, monkeypatch):
     from faster_whisper import WhisperModel
 
