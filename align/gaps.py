@@ -217,6 +217,7 @@ class _Gaps:
         for p in range(len(pieces) - 1, -1, -1):
             chosen[p] = w
             w = back[p][w]
+        placed: list[tuple[float, float]] = []  # the first and last start of the words placed in each window
         for w, (a, b) in enumerate(windows):
             members = [i for p, piece in enumerate(pieces) if chosen[p] == w for i in piece]
             if not members:
@@ -225,7 +226,10 @@ class _Gaps:
             window_fit = sum(t[2] for t in timed) / max(1, len(timed))
             for i, (start, end, probability) in zip(members, timed):
                 self.timings[i] = WordTiming(i, "forced", start, end, round(probability * window_fit, 3))
-        taken = {i for g in unrelated for i in g}
+            placed.append((min(t[0] for t in timed), max(t[0] for t in timed) + 0.1))
+        # speech heard where the run's words were placed is those words misheard, not speech the text lacks: a
+        # turn's last words heard as "a certain 15-year-ling prison" before an ad read are not part of the ad
+        taken = {i for g in unrelated for i in g if not any(a <= r_units[i].start <= b for a, b in placed)}
         for i in free:
             if i not in taken:
                 self.claimed[i] = True

@@ -258,3 +258,24 @@ def test_a_paragraph_after_the_last_word_heard_is_not_paired_with_what_was_heard
     a = align_words(t, heard)
     assert [x.status for x in a.timings][:6] == ["matched"] * 6
     assert [x.status for x in a.timings][7:] == ["not_in_audio"] * (len(a.timings) - 7)
+
+
+def test_a_turns_last_words_misheard_before_an_ad_read_are_not_reported_as_part_of_it():
+    """The end of a turn was heard, misheard, in one stretch with the ad read after it ("a certain fifty-era-ling
+    present, this episode is brought to you..."): the turn's words placed over their mishearing claim it, and the
+    speech the transcript lacks starts where the ad does."""
+    t = parse_transcript("A: the former dictator, Jeanine Anez, faces 15 years in prison.\n\n"
+                         "B: Well I believe that the people have written one of the most heroic pages.")
+    misheard = "the iranian i mean a certain fifty era ling present"
+    ad = "this episode is brought to you by our listeners support the show and get early access to new episodes"
+    words = (said("the former dictator") + said(misheard, start=1.2) + said(ad, start=5.6)
+             + said("well i believe that the people have written one of the most heroic pages", start=14.0))
+    said_at = {"Jeanine": 1.2, "Anez,": 1.6, "faces": 2.4, "15": 3.2, "years": 3.6, "in": 4.0, "prison.": 4.8}
+
+    def verifier(texts, lo, hi):  # the turn's words fit where their mishearing is; heard words where they are
+        spread = _spreading_verifier(texts, lo, hi)
+        return [(said_at[w], said_at[w] + 0.3, 0.8) if w in said_at else s for w, s in zip(texts, spread)]
+
+    a = align_words(t, words, verifier=verifier)
+    assert [x.start for x in a.timings[3:10]] == list(said_at.values())
+    assert [round(s.start, 1) for s in a.unscripted] == [5.6]
