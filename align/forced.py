@@ -229,7 +229,8 @@ def _last_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], f
                near: int = 400) -> tuple[int, int] | None:
     """(index into ``heard``, index into the text) of the last heard word that says the text from ``first`` on,
     in order: the end of the last run of at least three words (not all of them common) that the heard words and
-    the next ``near`` words of the text share; None where they share none.
+    the next ``near`` words of the text share, less runs that are chance matches (``_unconfirmed_jump``); None
+    where they share none.
 
     >>> said = [RecognisedWord(w, k, k + 1, 1.0) for k, w in enumerate("buy our soap we met in paris".split())]
     >>> text = [(w,) for w in "hello we met in paris great".split()]
