@@ -46,7 +46,12 @@ class WindowMemo:
 
     @staticmethod
     def _key(parts) -> str:
-        return hashlib.sha1(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+        """The key of ``parts``; a NumPy scalar among them (a comparison of sample times) as the Python value it holds.
+
+        >>> WindowMemo._key(("rise", np.float64(1.5) > 1.0)) == WindowMemo._key(("rise", True))
+        True
+        """
+        return hashlib.sha1(json.dumps(parts, ensure_ascii=False, default=_plain).encode()).hexdigest()
 
     def get(self, parts, shape=None):
         """The value kept for ``parts``, or None; with ``shape`` (see :func:`fits`), None for a value of another
@@ -65,6 +70,13 @@ class WindowMemo:
             return
         if write_json(self.path, self.entries):
             self.changed = False
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds, for ``json.dumps``; anything else is refused as json refuses it."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 class ArrayStore:
