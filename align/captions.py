@@ -626,7 +626,8 @@ def _start_earlier_if_short(cues: list[Cue], avoid: list[tuple[float, float]], s
     """A cue still shorter than ``min_duration`` (the next cue follows at once, so it cannot be held longer)
     appears earlier, into the silence before it: never over the cue before (nor within ``min_gap`` of it) or
     over one of the ``avoid`` spans. Where the cue before touches it, that one ends earlier, as far as its own
-    ``min_duration`` and ``linger`` after its last word's start allow (its last word stretched over the pause).
+    ``min_duration``, its reading time and ``linger`` after its last word's start allow (its last word stretched
+    over the pause).
 
     >>> a, b = Cue(0.0, 1.0, "A", ["Hi."]), Cue(9.86, 10.57, "A", ["Well I believe"])
     >>> c = Cue(10.57, 14.0, "A", ["that the people have written one"])
@@ -643,8 +644,9 @@ def _start_earlier_if_short(cues: list[Cue], avoid: list[tuple[float, float]], s
             continue
         if k and cues[k - 1].end >= cue.start - 1e-9 and cues[k - 1].words:
             before = cues[k - 1]
-            keeps = math.ceil(max(before.start + wanted, max(w.start for w in before.words) + style.linger) * 1000
-                              - 1e-6) / 1000
+            reading = len(" ".join(before.lines)) / style.max_cps
+            keeps = math.ceil(max(before.start + max(wanted, reading), max(w.start for w in before.words)
+                                  + style.linger) * 1000 - 1e-6) / 1000
             end = max(keeps, math.ceil((cue.end - wanted - style.min_gap) * 1000 - 1e-6) / 1000)
             if end + style.min_gap < cue.start - 1e-9:  # only where this cue can then start earlier
                 before.end = end

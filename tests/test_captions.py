@@ -1,7 +1,7 @@
 """Caption craft: each rule of the caption issue on small hand-made alignments, and the invariants for any
 words and any valid style (hypothesis)."""
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from align.aligner import align_words
@@ -329,6 +329,8 @@ def test_invariants_hold_even_when_word_times_cross(items, style):
 
 @settings(max_examples=100, deadline=None)
 @given(items)
+@example([("000", 0.25, 0.0, "Bob"), ("00000", 0.125, 0.0, "Bob"), ("00000000", 0.75, 0.5, "Bob"),
+          ("0", 0.5, 0.0, "Ann"), ("0", 1.0, 0.0, "Bob")])  # a short cue after it once took its reading time
 def test_reading_speed_is_kept_where_the_silence_allows(items):
     """Wherever a cue could be held long enough (enough silence after it), it reads at 20 characters a
     second at most."""
