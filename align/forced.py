@@ -38,6 +38,7 @@ FIRST_SAID = 5  # words of the text ahead, heard in a row where the forced pass 
 KEPT_NEAR = 0.5  # seconds within which a forced word and a heard word of the same text are the same saying
 JUMP = 20  # text units skipped beyond the heard units skipped, from which a short run is far ahead of the one before
 CONFIRM = 8  # heard units after such a run, none of them going on with the text, that make it a chance match
+SETTLE = 0.02  # seconds (one cross-attention frame) within which a window starts where an earlier run's started
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class _Windows(LoadsLazily):
         self._tokenizer = None
         self._encoded: tuple[float, object, np.ndarray | None, int] | None = None
         self.forced_calls = self.free_calls = 0
+        self._opened: set[float] = set()  # the starts of this run's windows (by their memo key)
         total = memo.get(("duration",), float)
         if total is None:
             total = len(self.samples) / SAMPLE_RATE
@@ -107,6 +109,37 @@ class _Windows(LoadsLazily):
             self._tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual,
                                         task="transcribe", language=self.language)
         return self._tokenizer.encode(" " + word)
+
+    def settle(self, start: float) -> float:
+        """Where a window meant to start at ``start`` starts: at ``start``, or, where no window of the memo does,
+        at a window that an earlier run of this audio opened within SETTLE of it. A fix to the transcript that
+        moves a word by one frame would otherwise move the start of every window after it by that frame, and
+        each would be encoded and decoded again; now the next window reads what the earlier run found there.
+        A cold run has no earlier windows, and a run over an unchanged transcript opens each window where the
+        earlier run did, so both start every window where they meant to.
+
+        >>> windows = _Windows(None, np.zeros(16000 * 60), "en", WindowMemo(None), "ep", ForcedOptions(),
+        ...                    ArrayStore(None))
+        >>> windows.open(12.34); windows.settle(12.355)  # a window of this run: not a window of an earlier run
+        12.355
+        >>> windows._opened.clear(); windows.settle(12.355), windows.settle(12.5)
+        (12.34, 12.5)
+        """
+        if self.memo.get(("window", self.identity, round(start, 2)), float) is not None:
+            return start
+        for offset in (-0.01, 0.01, -0.02, 0.02):
+            key = round(start + offset, 2)
+            earlier = None if key in self._opened else self.memo.get(("window", self.identity, key), float)
+            if earlier is not None and abs(earlier - start) <= SETTLE + 1e-9:
+                return earlier
+        return start
+
+    def open(self, start: float) -> None:
+        """Note in the memo that a window starts at ``start``, for :meth:`settle` in the runs after this one."""
+        key = round(start, 2)
+        if key not in self._opened:
+            self._opened.add(key)
+            self.memo.put(("window", self.identity, key), start)
 
     def _encode(self, start: float):
         if self._encoded is None or self._encoded[0] != start:
@@ -135,6 +168,7 @@ class _Windows(LoadsLazily):
     def force(self, start: float, words: list[str]) -> list[tuple[float, float, float]]:
         """(start, end, probability) of each word, forced through the window from ``start``. The first word
         always starts at the window's start (where cross-attention's warping path begins)."""
+        self.open(start)
         key = ("forced", self.identity, words, round(start, 2))
         found = self.memo.get(key, list[tuple[float, float, float]])
         if found is not None and len(found) == len(words):
@@ -172,6 +206,7 @@ class _Windows(LoadsLazily):
     def free(self, start: float) -> list[RecognisedWord]:
         """The words a free (greedy) decoding of the window from ``start`` hears, timed by cross-attention within
         the segments that the decoder's timestamps mark."""
+        self.open(start)
         key = ("free", self.identity, round(start, 2), 3)  # 2: no-speech segments decoded; 3: loops decoded again
         found = self.memo.get(key, list[tuple[str, float, float, float]])
         if found is not None:
@@ -379,7 +414,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
                     floor = max(floor, a + 0.1, min(b - 0.1, a + 1.0))
             p += keep - skip
             if why == "window" and keep > skip:  # the window is used up: the next starts at its last word
-                t, lead, heard_lead = forced[keep - 1][0], True, False
+                t, lead, heard_lead = windows.settle(forced[keep - 1][0]), True, False
                 continue
             check = True  # text not in the audio, or audio not in the text, follows: decode this window freely
             resume = forced[keep - 1][0] if keep > skip else None
@@ -408,7 +443,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
             continue
         h, q = found  # heard[h] says spoken[q]: the heard words account for the audio up to it
         heard_out += heard[:h + 1]
-        t, p, lead, heard_lead = max(t, heard[h].start), q + 1, True, True
+        t, p, lead, heard_lead = max(t, windows.settle(heard[h].start)), q + 1, True, True
         floor = max(floor, heard[h].start + 0.1)
     out = sorted([w for _, w in placed] + heard_out, key=lambda w: w.start)
     if progress:
