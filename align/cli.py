@@ -260,7 +260,24 @@ def _interrupts_noted():
 def entry() -> None:
     """The `align` command: a process of its own, whose C heap keeps freed memory for the model's next call."""
     reuse_freed_memory()
-    sys.exit(run())
+    leave(run())
+
+
+def leave(status: int) -> None:
+    """Exit with ``status``. Where nothing is left running (no child process, no thread but this one) and the
+    standard streams are flushed, the process ends without tearing the interpreter down: freeing the speech model
+    and every module takes 0.05 s, a twentieth of a run after a one-word fix. Otherwise, and under a profiler or
+    a coverage tracer (which write their results at exit), it exits as usual."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(status)
+    processes = sys.modules.get("multiprocessing")
+    if (processes is not None and processes.active_children()) or threading.active_count() > 1 or \
+            sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(status)
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -156,6 +156,12 @@ def test_help_works():
     assert out.returncode == 0 and "--output" in out.stdout
 
 
+def test_the_command_ends_without_teardown_yet_delivers_all_it_wrote_and_its_status():
+    code = "import sys; from align.cli import leave; print('x' * 200000); sys.stderr.write('note'); leave(3)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (out.returncode, len(out.stdout), out.stderr) == (3, 200001, "note")
+
+
 # --- transcripts as producers have them, and hostile input (issue 5) ------------------------------------------
 
 def unchanged(folder, before):
