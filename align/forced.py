@@ -38,6 +38,7 @@ FIRST_SAID = 5  # words of the text ahead, heard in a row where the forced pass 
 KEPT_NEAR = 0.5  # seconds within which a forced word and a heard word of the same text are the same saying
 JUMP = 20  # text units skipped beyond the heard units skipped, from which a short run is far ahead of the one before
 CONFIRM = 8  # heard units after such a run, none of them going on with the text, that make it a chance match
+TAIL = 2.0  # seconds of the audio's last window after its last heard word from which that part is decoded again
 SETTLE = 0.02  # seconds (one cross-attention frame) within which a window starts where an earlier run's started
 
 
@@ -375,7 +376,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
             heard = heard_from(t)
             heard_out += heard
             p = _covered(heard, said_units, p) if p < len(spoken) else p
-            t = end if last or not heard else max(t + 1.0, min(end - options.margin, heard[-1].end))
+            t = _decoded_to(t, end, last, heard, options)
             lead = check = False
             continue
         seen.add((t, p, check))
@@ -439,7 +440,7 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
         found = _last_said(heard, said_units, p)
         if found is None:  # nothing of the text ahead: the rest of the window is speech (or music) the text lacks
             heard_out += heard
-            t = end if last or not heard else max(t + 1.0, min(end - options.margin, heard[-1].end))
+            t = _decoded_to(t, end, last, heard, options)
             continue
         h, q = found  # heard[h] says spoken[q]: the heard words account for the audio up to it
         heard_out += heard[:h + 1]
@@ -449,6 +450,25 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
     if progress:
         progress("aligning the transcript to the audio", windows.total, windows.total)
     return out, windows.forced_calls + windows.free_calls
+
+
+def _decoded_to(t: float, end: float, last: bool, heard: list[RecognisedWord], options: ForcedOptions) -> float:
+    """Where the audio is accounted for after a free decoding of the window from ``t`` to ``end`` that went on with
+    nothing of the text ahead: the window's end where nothing was heard; else its last heard word's end, short of
+    the window's last ``margin`` seconds (left to the next window). In the audio's last window too, where decoding
+    stopped more than TAIL before the end: Whisper may end a window's decoding early (on real-edited after
+    "cough here.", 8 s before the end), and the text's last line, said there, was never heard.
+
+    >>> from align.aligner import RecognisedWord as R
+    >>> heard = [R("cough", 72.9, 73.1), R("here.", 73.1, 73.3)]
+    >>> _decoded_to(52.9, 81.9, True, heard, ForcedOptions()), _decoded_to(52.9, 81.9, True, [], ForcedOptions())
+    (73.3, 81.9)
+    >>> _decoded_to(52.9, 74.0, True, heard, ForcedOptions())  # decoded to within TAIL of the end
+    74.0
+    """
+    if not heard or (last and heard[-1].end >= end - TAIL):
+        return end
+    return max(t + 1.0, heard[-1].end if last else min(end - options.margin, heard[-1].end))
 
 
 def _up_to_stretch(heard: list[RecognisedWord]) -> list[RecognisedWord]:
