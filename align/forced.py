@@ -15,6 +15,7 @@ of word as it treats recognised words.
 from __future__ import annotations
 
 import difflib
+from difflib import Match
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -273,15 +274,32 @@ def _last_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], f
     >>> _last_said(said, text, 1)
     (6, 4)
     """
+    found = _said_run(heard, text_units, first, near)
+    return None if found is None else found[1:3]
+
+
+def _said_run(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], first: int,
+              near: int = 400) -> tuple[int, int, int, bool] | None:
+    """What :func:`_last_said` finds, as (index into ``heard`` of the run's first word, of its last word, index
+    into the text of its last unit, whether the run is a short one (under CONFIRM units) far ahead in the text
+    with too few heard units after it to tell a chance match from the text resuming after a cut: see
+    ``_unconfirmed_jump``)."""
     masked: set[int] = set()
     while True:
         runs, owners, flat_owner = _said_runs(heard, text_units, first, near, 3, masked)
         if not runs:
             return None
         run = runs[-1]
-        if len(runs) == 1 or not _unconfirmed_jump(runs[-2], run, len(owners)):
-            return owners[run.a + run.size - 1], flat_owner[run.b + run.size - 1]
+        before = runs[-2] if len(runs) > 1 else Match(0, 0, 0)  # a lone run: against the window's start
+        if not _unconfirmed_jump(before, run, len(owners)):
+            far = _skipped(before, run) > JUMP and run.size < CONFIRM and len(owners) - run.a - run.size < CONFIRM
+            return owners[run.a], owners[run.a + run.size - 1], flat_owner[run.b + run.size - 1], far
         masked.update(range(run.a, run.a + run.size))  # a chance match: matched again without it
+
+
+def _skipped(before, run) -> int:
+    """Text units skipped between two runs beyond the heard units skipped between them."""
+    return (run.b - before.b - before.size) - (run.a - before.a - before.size)
 
 
 def _unconfirmed_jump(before, run, heard: int) -> bool:
@@ -295,8 +313,7 @@ def _unconfirmed_jump(before, run, heard: int) -> bool:
     >>> _unconfirmed_jump(Match(0, 0, 3), Match(4, 200, 3), 20), _unconfirmed_jump(Match(0, 0, 3), Match(4, 200, 3), 9)
     (True, False)
     """
-    skipped = (run.b - before.b - before.size) - (run.a - before.a - before.size)
-    return skipped > JUMP and run.size < FIRST_SAID and heard - run.a - run.size >= CONFIRM
+    return _skipped(before, run) > JUMP and run.size < FIRST_SAID and heard - run.a - run.size >= CONFIRM
 
 
 def _first_said(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], first: int,
@@ -437,12 +454,18 @@ def forced_recognise(model, samples, words: list[str], language: str | None = "e
                     p = placed.pop()[0]
                 floor = early
                 heard = heard_from(t)
-        found = _last_said(heard, said_units, p)
+        found = _said_run(heard, said_units, p)
         if found is None:  # nothing of the text ahead: the rest of the window is speech (or music) the text lacks
             heard_out += heard
             t = _decoded_to(t, end, last, heard, options)
             continue
-        h, q = found  # heard[h] says spoken[q]: the heard words account for the audio up to it
+        g, h, q, far = found  # heard[h] says spoken[q]: the heard words account for the audio up to it
+        if far and not last and heard[g].start > t + 1.0:
+            # a run far ahead in the text near the window's end (a chance match in speech the transcript lacks, or
+            # the text resuming after a cut): decode on from the run, where the words after it tell which
+            heard_out += heard[:g]
+            t, lead, check = heard[g].start, False, True
+            continue
         heard_out += heard[:h + 1]
         t, p, lead, heard_lead = max(t, windows.settle(heard[h].start)), q + 1, True, True
         floor = max(floor, heard[h].start + 0.1)

@@ -9,7 +9,7 @@ import pytest
 
 from align.aligner import RecognisedWord
 from align.cli import run
-from align.forced import ForcedOptions, _accepted, _last_said, forced_recognise
+from align.forced import ForcedOptions, _accepted, _last_said, _said_run, forced_recognise
 from align.pipeline import Options, align_episode
 from align.recognition import cache_dir
 from helpers import start_errors
@@ -107,6 +107,25 @@ def test_a_short_run_heard_far_ahead_in_the_text_is_a_chance_match_where_the_wor
     assert (heard[h - 2].text, heard[h].text) == ("mention", "that") and q == 21
     # the same run with the window ending soon after it: the text may resume there after a cut
     assert _last_said(heard[:12], text, 0)[1] > 250
+
+
+def test_a_short_run_far_ahead_at_the_window_end_is_decided_by_the_words_heard_after_it():
+    """Speech cut from the text says "latin america and the caribbean", which the text says 120 words on. Heard
+    at the end of a window, nothing tells a chance match from the text resuming after a cut: the run is "far",
+    and the window is decoded again from it. There the text heard at its own place after the cut speech wins; a
+    shorter run followed by words that do not go on with the text is a chance match even alone in its window."""
+    text = [(w,) for w in ("the leaders met for two days " + "x " * 120 + "latin america and the caribbean will "
+                           "decide its own future").split()]
+    heard = [RecognisedWord(w, k, k + 0.4, 0.9) for k, w in
+             enumerate("so we spoke with them of latin america and the caribbean".split())]
+    g, h, q, far = _said_run(heard, text, 0)
+    assert (heard[g].text, heard[h].text, q, far) == ("latin", "caribbean", 130, True)
+    again = heard[g:] + [RecognisedWord(w, 20 + k, 20.4 + k, 0.9) for k, w in
+                         enumerate("and then the leaders met for two days".split())]
+    assert _said_run(again, text, 0)[2:] == (5, False)
+    lone = [RecognisedWord(w, k, k + 0.4, 0.9) for k, w in
+            enumerate("we said the caribbean will decide and many other things about trade and debt".split())]
+    assert _said_run(lone, text, 0) is None
 
 
 def test_a_fix_to_the_transcript_reads_the_kept_samples_and_encodings(harbour, tmp_path, monkeypatch):
