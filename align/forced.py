@@ -34,6 +34,7 @@ HOP = 160  # samples per mel frame (10 ms)
 FRAMES = 3000  # mel frames Whisper's encoder takes
 PER_SECOND = 50  # cross-attention frames a second
 FIRST_WORD = 1.0  # seconds: the longest that a window's first word is taken to last
+ADRIFT = 3.0  # seconds after the end of its segment (the decoder's timestamp) from which a word's time is not trusted
 LONGEST_HEARD = 2.5  # seconds: the last freely decoded word of a window longer than this holds undecoded speech
 FIRST_SAID = 5  # words of the text ahead, heard in a row where the forced pass kept other words, take those back
 KEPT_NEAR = 0.5  # seconds within which a forced word and a heard word of the same text are the same saying
@@ -209,7 +210,7 @@ class _Windows(LoadsLazily):
         """The words a free (greedy) decoding of the window from ``start`` hears, timed by cross-attention within
         the segments that the decoder's timestamps mark."""
         self.open(start)
-        key = ("free", self.identity, round(start, 2), 3)  # 2: no-speech segments decoded; 3: loops decoded again
+        key = ("free", self.identity, round(start, 2), 4)  # 2: no-speech segments decoded; 3: loops, 4: adrift too
         found = self.memo.get(key, list[tuple[str, float, float, float]])
         if found is not None:
             return [RecognisedWord(*w) for w in found]
@@ -221,11 +222,13 @@ class _Windows(LoadsLazily):
                                            suppress_blank=True, suppress_tokens=_suppressed(tokenizer))[0]
         groups: list[list[int]] = []
         begins: list[float] = []  # the start of the segment each word opens, or -1
+        closes: list[float] = []  # the end of each word's segment (the window's end where none is decoded)
         segment_start = 0.0
         opens = True
         for token in result.sequences_ids[0]:
             if token >= tokenizer.timestamp_begin:
                 segment_start, opens = (token - tokenizer.timestamp_begin) * 0.02, True
+                closes += [segment_start] * (len(groups) - len(closes))
                 continue
             if token >= tokenizer.eot:
                 continue
@@ -236,16 +239,20 @@ class _Windows(LoadsLazily):
                 opens = False
             else:
                 groups[-1].append(token)
+        closes += [frames / 100] * (len(groups) - len(closes))
         times = self._time(encoded, frames, start, groups)
         words = []
-        for group, begin, (a, b, probability) in zip(groups, begins, times):
+        adrift = False  # cross-attention put a word far after the end of the segment the decoder said it in
+        for group, begin, close, (a, b, probability) in zip(groups, begins, closes, times):
             text = tokenizer.decode(group).strip()
             if text:
+                adrift = adrift or a - (start + close) > ADRIFT
                 a = max(a, start + begin) if begin >= 0 else a
                 words.append(RecognisedWord(text, round(a, 3), round(max(a, b), 3), probability))
         words = [w for w in words if w.start < start + frames / 100]
-        if len(words) < frames / 100 / 3 or repeats_itself(" ".join(w.text for w in words)):
-            # greedy decoding gave up (noise, music) or repeats itself: decode as recognition does
+        if len(words) < frames / 100 / 3 or adrift or repeats_itself(" ".join(w.text for w in words)):
+            # greedy decoding gave up (noise, music), stopped so early that cross-attention spread its few words
+            # over the whole window, or repeats itself: decode as recognition does
             words = self._recognise(start, start + frames / 100)
         self.memo.put(key, [[w.text, w.start, w.end, w.probability] for w in words])
         return words
