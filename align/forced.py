@@ -15,7 +15,6 @@ of word as it treats recognised words.
 from __future__ import annotations
 
 import difflib
-from difflib import Match
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -297,7 +296,7 @@ def _said_run(heard: list[RecognisedWord], text_units: list[tuple[str, ...]], fi
         if not runs:
             return None
         run = runs[-1]
-        before = runs[-2] if len(runs) > 1 else Match(0, 0, 0)  # a lone run: against the window's start
+        before = runs[-2] if len(runs) > 1 else difflib.Match(0, 0, 0)  # a lone run: against the window's start
         if not _unconfirmed_jump(before, run, len(owners)):
             far = _skipped(before, run) > JUMP and run.size < CONFIRM and len(owners) - run.a - run.size < CONFIRM
             return owners[run.a], owners[run.a + run.size - 1], flat_owner[run.b + run.size - 1], far
