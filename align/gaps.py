@@ -154,12 +154,12 @@ class _Gaps:
         elif 0 < (cut := _after_sentence_end([tokens[i].text for i in run])) < len(run):
             # a sentence ends inside the run: its words go with the neighbour before, the rest with the one after
             # (unheard speech on both sides of an ad, say)
-            _spread(run[:cut], tokens, timings, *_quiet_span(lo, hi, cut, starts_paragraph=False))
-            _spread(run[cut:], tokens, timings, *_quiet_span(lo, hi, len(run) - cut, starts_paragraph=True))
+            _spread(run[:cut], tokens, timings, *_quiet_span(lo, hi, _takes(tokens, run[:cut]), starts_paragraph=False))
+            _spread(run[cut:], tokens, timings, *_quiet_span(lo, hi, _takes(tokens, run[cut:]), starts_paragraph=True))
             return
         else:
             first_of_paragraph = tokens[run[0]].index == _first_of_line(tokens, run[0])
-            span = _quiet_span(lo, hi, len(run), starts_paragraph=first_of_paragraph)
+            span = _quiet_span(lo, hi, _takes(tokens, run), starts_paragraph=first_of_paragraph)
         _spread(run, tokens, timings, span[0], max(span))
         for i in heard:
             self.claimed[i] = True
@@ -313,9 +313,21 @@ def _char_similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def _quiet_span(lo: float, hi: float, n_tokens: int, starts_paragraph: bool) -> tuple[float, float]:
+def _takes(tokens, run: list[int]) -> float:
+    """About how long the run's words take to say: 0.35 s a word, or by their letters where that is longer.
+
+    >>> from align.transcript import Token
+    >>> _takes([Token(0, "of", 1, 0, 0), Token(1, "Secretary", 1, 0, 0), Token(2, "Llorenti,", 1, 0, 0)], [0])
+    0.35
+    >>> _takes([Token(0, "of", 1, 0, 0), Token(1, "Secretary", 1, 0, 0), Token(2, "Llorenti,", 1, 0, 0)], [1, 2])
+    1.29
+    """
+    return round(max(0.35 * len(run), sum(0.07 * sum(c.isalnum() for c in tokens[i].text) + 0.05 for i in run)), 3)
+
+
+def _quiet_span(lo: float, hi: float, seconds: float, starts_paragraph: bool) -> tuple[float, float]:
     """Where a few words that nobody heard most likely were: next to the neighbour they belong with."""
-    length = min(hi - lo, 0.35 * n_tokens)
+    length = min(hi - lo, seconds)
     return (hi - length, hi) if starts_paragraph else (lo, lo + length)
 
 

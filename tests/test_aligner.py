@@ -125,6 +125,17 @@ def test_a_missed_word_gets_a_time_between_its_neighbours():
     assert a.timings[2].start < four.start <= a.timings[4].start
 
 
+def test_unheard_first_words_of_a_turn_start_back_from_the_next_word_by_what_their_letters_take():
+    # seed-full: "Secretary Llorenti, you" opened a turn and nobody heard them; at 0.35 s a word they started a
+    # second late, where refinement could not reach their speech
+    t = parse_transcript("A: that is all right now.\nB: Secretary Llorenti, you mentioned that")
+    heard = said("that is all right now") + [RecognisedWord("mentioned", 4.0, 4.4), RecognisedWord("that", 4.4, 4.6)]
+    a = align_words(t, heard)
+    assert statuses(a)[5:8] == ["interpolated"] * 3
+    assert a.timings[5].start == 2.45  # 4.0 less 0.07 s a letter and 0.05 s a word
+    assert a.timings[7].end == 4.0
+
+
 def test_every_token_gets_a_timing_on_long_random_input():
     rng = random.Random(1)
     vocabulary = [f"w{k}" for k in range(400)] + ["the", "of", "and", "a"] * 50
