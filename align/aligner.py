@@ -118,6 +118,12 @@ FIT_PROBABILITY = 0.3  # mean token probability from which a forced-aligned pass
 PARAGRAPH_FIT = 0.2
 MIN_TIMING_FIT = 0.12  # below this, forced-alignment times of a said run are no better than spreading
 FILLERS = {"um", "uh", "er", "erm", "ah", "hmm", "mm", "mhm", "uhm"}
+# A heard filler the text lacks (the editor took it out) is passed over at SKIP_FILLER, a third of a gap's opening:
+# on fit-recut "right, like, of all countries, so, of the continent" was heard "right like a mall country so a
+# mall continent", and the gap each filler opened made the aligner pair "of all" with the second "a mall" and leave
+# "countries" a second early of where it was said. Word fillers count only alone ("like", "so"); taken once.
+SKIPPED_FILLERS = FILLERS | {"like", "so"}
+SKIP_FILLER = -1.0
 # words so common that a recogniser hearing noise or another passage produces them by chance: matched alone
 # among mishearings, they say nothing about where the transcript is
 COMMON = {"a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "he", "i", "in", "is", "it", "of", "on",
@@ -235,6 +241,9 @@ def _without_displaced(anchors: list[tuple[int, int]], n: int, t0: int, t1: int,
     return kept
 
 
+_FILLER_PASSED = 3  # in ``_UnitAligner._dynamic``'s back pointers: a heard filler passed over, the state unchanged
+
+
 class _UnitAligner:
     def __init__(self, t_texts: list[str], r_texts: list[str], r_weak: list[bool] | None = None):
         self.t = t_texts
@@ -302,6 +311,8 @@ class _UnitAligner:
         back = bytearray((n + 1) * width * 3)
         pair[0] = 0.0
         t, r, score, weak = self.t, self.r, self.score, self.weak
+        filler = [r[r0 + j - 1] in SKIPPED_FILLERS if j else False for j in range(m + 1)]
+        tables = (pair, gap_t, gap_r)
         for i in range(n + 1):
             row = i * width
             up = row - width
@@ -335,13 +346,20 @@ class _UnitAligner:
                         best, state = gap_t[left] + GAP_OPEN, 1
                     gap_r[c] = best
                     back[c * 3 + 2] = state
+                    if filler[j]:  # a heard filler passed over: every state carries on past it
+                        for s, table in enumerate(tables):
+                            if table[left] + SKIP_FILLER > table[c]:
+                                table[c] = table[left] + SKIP_FILLER
+                                back[c * 3 + s] = _FILLER_PASSED
         end = n * width + m
-        tables = (pair, gap_t, gap_r)
         state = max(range(3), key=lambda s: tables[s][end])
         i, j = n, m
         while i or j:
             c = i * width + j
             previous = back[c * 3 + state]
+            if previous == _FILLER_PASSED:
+                j -= 1
+                continue
             if state == 0:
                 if score(t[t0 + i - 1], r[r0 + j - 1]) > 0:
                     self.pairs[t0 + i - 1] = r0 + j - 1

@@ -136,6 +136,15 @@ def test_unheard_first_words_of_a_turn_start_back_from_the_next_word_by_what_the
     assert a.timings[7].end == 4.0
 
 
+def test_heard_fillers_the_text_lacks_do_not_pull_words_onto_a_later_mishearing():
+    # fit-recut: "right, like, of all countries, so, of the continent", heard with "of all" and "of the" both as
+    # "a mall"; the gap each filler opened made "of all" take the second "a mall", a second late
+    t = parse_transcript("A: the right of all countries of the continent to be")
+    a = align_words(t, said("the right like a mall country so a mall continent to be"))
+    assert [(x.status, x.start) for x in a.timings[2:6]] == [
+        ("misheard", 1.2), ("matched", 1.6), ("matched", 2.0), ("misheard", 2.8)]
+
+
 def test_every_token_gets_a_timing_on_long_random_input():
     rng = random.Random(1)
     vocabulary = [f"w{k}" for k in range(400)] + ["the", "of", "and", "a"] * 50
