@@ -125,6 +125,20 @@ def test_a_windows_times_do_not_depend_on_the_windows_before_it(harbour):
     assert [w for w, _, _ in fresh] == words
 
 
+def test_a_window_with_digital_silence_that_does_not_align_whole_is_aligned_again_with_more_noise(harbour):
+    """Gated pauses (exact zeros) with one step of noise in them leave PocketSphinx short of a window's last words;
+    with a quiet room's noise floor in them (RETRY_DITHER) the window aligns whole."""
+    from align.hmm import _align_dithered, _has_digital_silence, align_clip, new_decoder, warm_up_samples
+
+    samples = load_audio(harbour["audio"])
+    lo, hi = 0.99, 3.29
+    pcm = samples[int(lo * 16000) - warm_up_samples(lo):int(hi * 16000)]
+    words = "back to harbour lights".split()
+    assert _has_digital_silence(pcm)
+    assert len(_align_dithered(new_decoder({}), words, pcm, lo, None, 1)) < len(words)
+    assert [w for w, _, _ in align_clip(new_decoder({}), words, pcm, lo)] == words
+
+
 def test_a_word_after_a_pause_starts_where_the_sound_rises():
     """For voices the HMM does not fit: the first word after a pause starts at the onset, within 10 ms."""
     import numpy as np
