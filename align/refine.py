@@ -62,8 +62,10 @@ REACH = 0.25  # seconds a window reaches at most past the midpoint between its e
 MAX_SHIFT = 0.6  # a refined start further than this from the first estimate (or past its end) is distrusted
 # the unplaced words of a voice whose words the HMM placed under this share of are timed by the forced pass too
 # (``align.pipeline``), as those of a voice given up. On the 25 public and fit episodes voices are placed at
-# 0.86-0.99, but for seed-clean's en-029 voice at 0.64. At 0.9, five more voices got the forced pass: 3-15 more words
-# within 250 ms each, for 40-98% more wall (fit-real 5.6 -> 7.9 s, fit-recut-4 16.6 -> 32.9 s)
+# 0.86-0.99, and seed-clean's en-029 voice was at 0.64 until the windows that fall short in digital silence were
+# aligned again with more noise (``hmm.RETRY_DITHER``; seed-clean's words are now 98% placed). At 0.9, five more
+# voices got the forced pass: 3-15 more words within 250 ms each, for 40-98% more wall (fit-real 5.6 -> 7.9 s,
+# fit-recut-4 16.6 -> 32.9 s)
 FORCED_BELOW = 0.75
 TRIAL_WORDS = 60  # a speaker's words tried before refinement gives up on a voice it places under 20% of
 # fewer windows than this are aligned in this process: forking two workers costs about 0.2 s (the 49 s fixture's
