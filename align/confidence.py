@@ -29,6 +29,8 @@ from typing import Sequence
 
 import numpy as np
 
+from align.aligner import time_to_say
+
 __all__ = ["FEATURES", "evidence", "on_time_probability", "Model", "MODEL", "FLAG_BELOW"]
 
 # the columns of ``evidence``, in order; a constant term is added by the model
@@ -122,7 +124,7 @@ def evidence(before, after, how: Sequence[str], texts: Sequence[str], unscripted
             math.exp(-_nearest_distance(unclaimed_mid, a.start)),
             min(2.0, max(-1.0, a.start - prev.end)) if prev is not None and prev.end is not None else 2.0,
             min(2.0, max(-1.0, nxt.start - a.end)) if nxt is not None and a.end is not None else 2.0,
-            math.log((max(0.0, (a.end or a.start) - a.start) + 0.02) / (0.07 * letters + 0.05)),
+            math.log((max(0.0, (a.end or a.start) - a.start) + 0.02) / time_to_say(letters)),
             math.log1p(matched_run[n_k]),
             math.log1p(unplaced_run[n_k]),
             n_k > 0 and texts[spoken[n_k - 1]].rstrip("\"'”’)]").endswith(CLAUSE_ENDS),

@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 
 from align.aligner import (FASTEST_UNIT, FILLERS, FIT_PROBABILITY, LONG_GAP_UNITS, MIN_TIMING_FIT, PARAGRAPH_FIT,
-                           SECONDS_PER_UNIT, SLOW_UNIT, UnscriptedSpan, Verifier, WordTiming, _Unit)
+                           SECONDS_PER_UNIT, SLOW_UNIT, UnscriptedSpan, Verifier, WordTiming, _Unit, time_to_say)
 from align.transcript import Transcript
 
 __all__ = ["fill_gaps", "fits", "sentences_resume_after"]
@@ -322,7 +322,7 @@ def _takes(tokens, run: list[int]) -> float:
     >>> _takes([Token(0, "of", 1, 0, 0), Token(1, "Secretary", 1, 0, 0), Token(2, "Llorenti,", 1, 0, 0)], [1, 2])
     1.29
     """
-    return round(max(0.35 * len(run), sum(0.07 * sum(c.isalnum() for c in tokens[i].text) + 0.05 for i in run)), 3)
+    return round(max(0.35 * len(run), sum(time_to_say(sum(c.isalnum() for c in tokens[i].text)) for i in run)), 3)
 
 
 def _quiet_span(lo: float, hi: float, seconds: float, starts_paragraph: bool) -> tuple[float, float]:
