@@ -29,7 +29,7 @@ import urllib.parse
 from importlib import resources
 from pathlib import Path
 
-from align.report import LOW_CONFIDENCE, low_confidence_stretches, worst_first, worth_a_listen
+from align.report import listen_below, low_confidence_stretches, worst_first, worth_a_listen
 from align.terminal import printable
 from align.writers import escape_vtt, srt_lines, voice_name
 
@@ -329,7 +329,7 @@ class _Page:
 
 def review_html(result, audio_path: str | Path, captions_vtt_text: str, *, page_path: str | Path | None = None,
                 embed_audio: bool = False, language: str | None = "en", title: str | None = None,
-                low_confidence: float = LOW_CONFIDENCE, srt_cues: list | None = None) -> str:
+                low_confidence: float | None = None, srt_cues: list | None = None) -> str:
     """The review page of an alignment ``result`` (``pipeline.Result``) as one HTML document.
 
     The audio is referred to by its path relative to ``page_path`` (where the page will be written; without
@@ -337,6 +337,8 @@ def review_html(result, audio_path: str | Path, captions_vtt_text: str, *, page_
     player's ``<track>`` as a data: URL. The cues (``result.cues``; ``srt_cues`` for SRT, laid out with names, where
     given) come as data too, so that the page can write captions with the producer's corrections applied.
     """
+    if low_confidence is None:  # the report's list
+        low_confidence = listen_below(result.alignment.timings, result.alignment.transcript.tokens)
     page = _Page(result, low_confidence)
     src = _embedded(audio_path) if embed_audio else audio_url(audio_path, page_path)
     track = "data:text/vtt;charset=utf-8;base64," + base64.b64encode(captions_vtt_text.encode("utf-8")).decode("ascii")

@@ -40,4 +40,19 @@ $py "$kit/make_episode.py" <(sed -n '144,230p' "$seed") "$out/fit-plain-3" --see
 $py "$kit/make_real_episode.py" "$data/realspeech/spec.json" "$out/fit-real-3" --drop-fillers --notes --seed 27
 $py "$kit/make_real_episode.py" "$data/realspeech/spec.json" "$out/fit-real-edited-3" --drop-fillers --notes --page \
     --unspoken 1 --unscripted 1 --seed 28
+# more episodes to fit on, the same kinds with further seeds (a fit on the first seven alone saw 74 words over 250 ms)
+$py "$kit/make_episode.py" <(sed -n '1,25p;200,288p' "$seed") "$out/fit-page-5" --seed 31 --music --mp3 \
+    --trailer-from "Click to comment" --cut-paras 1 --extra-speech 1
+$py "$kit/make_episode.py" <(sed -n '210,288p' "$seed") "$out/fit-noisy-5" --seed 32 --max-turns 4 --music --snr 10 \
+    --mp3 --fillers 0.05 --repeats 0.03 --cut-paras 1 --extra-speech 1
+$py "$kit/make_episode.py" <(sed -n '144,230p' "$seed") "$out/fit-recut-5" --seed 33 --max-turns 4 --mp3 \
+    --text-cut-paras 2 --echo 3 --cut-paras 1 --extra-speech 0
+$py "$kit/make_episode.py" <(sed -n '/^BENJAMIN NORTON: Hello everyone/,$p' "$seed") "$out/fit-recut-6" --seed 35 \
+    --max-turns 4 --mp3 --text-cut-paras 2 --echo 2 --cut-paras 1 --extra-speech 1
+$py "$kit/make_episode.py" <(sed -n '172,288p' "$seed") "$out/fit-plain-5" --seed 34 --max-turns 4 --repeats 0.02
+$py "$kit/make_episode.py" "$seed" "$out/fit-full-5" --seed 36 --music --mp3 --trailer-from "Click to comment" \
+    --cut-paras 1 --extra-speech 1
+$py "$kit/make_real_episode.py" "$data/realspeech/spec.json" "$out/fit-real-5" --drop-fillers --notes --seed 37
+$py "$kit/make_real_episode.py" "$data/realspeech/spec.json" "$out/fit-real-edited-5" --drop-fillers --notes --page \
+    --unspoken 1 --unscripted 1 --seed 38
 echo "episodes in $out: $(ls "$out" | tr '\n' ' ')"

@@ -9,10 +9,11 @@ after a change to alignment or refinement costs only those), matches the JSON ou
 ``../shared/bench/score.py`` does, and writes OUT/EPISODE/evidence.npz: the evidence rows of the spoken words and
 each one's start error (NaN where the truth has no start for it).
 
-``fit`` fits the model (boosted depth-2 trees) on the --train episodes (episodes made with other seeds: bench/build_fit_set.sh),
-then, on the --check episodes only (never fitted on: the public set), prints each episode's flag share, precision
-and recall at 250 ms and 1 s for the flag threshold, and draws the reliability diagram (predicted against observed
-share within 250 ms, ten bins) as a PNG. --write writes the model to align/confidence_model.json.
+``fit`` fits the models (boosted depth-2 trees), one on the --train episodes' default runs and one on their
+--no-refine runs (episodes made with other seeds: bench/build_fit_set.sh), then, on the --check episodes only (never
+fitted on: the public set), prints each episode's flag share, precision and recall at 250 ms and 1 s for the flag
+threshold, and draws the reliability diagram (predicted against observed share within 250 ms, ten bins) as a PNG.
+--write writes them to align/confidence_model.json and align/confidence_model_unrefined.json.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from align.confidence import FEATURES, MODEL, Model  # noqa: E402
+from align.confidence import FEATURES, MODEL, UNREFINED_MODEL, Model  # noqa: E402
 
 ROUNDS, RATE = 200, 0.1  # taken once, not tuned: the check episodes are never fitted on
 
@@ -185,6 +186,20 @@ def reliability(p: np.ndarray, errors: np.ndarray, png: Path | None) -> list[tup
     return table
 
 
+def fit_model(episodes: dict, max_share: float = 0.0, flag_below: float | None = None) -> Model:
+    """A model fitted on these episodes' rows (one mode's), flagging under ``flag_below`` or, where None, under the
+    threshold that flags at most ``max_share`` of their words."""
+    x = np.vstack([rows for rows, errors in episodes.values()])
+    e = np.concatenate([errors for rows, errors in episodes.values()])
+    known = ~np.isnan(e)
+    base, trees = fit_trees(x[known], (e[known] <= 0.25).astype(float))
+    fitted_on = tuple(sorted({n.split(" ")[0] for n in episodes}))
+    model = Model(FEATURES, base, RATE, trees, flag_below or 0.5, fitted_on)
+    if flag_below is None:
+        model = Model(FEATURES, base, RATE, trees, flag_threshold(episodes, model, max_share), fitted_on)
+    return model
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="command", required=True)
@@ -198,7 +213,7 @@ def main() -> None:
     f.add_argument("--out", default=str(HERE / "out" / "confidence"))
     f.add_argument("--write", action="store_true", help="write the model to align/confidence_model.json")
     f.add_argument("--png", default=str(HERE / "reliability.png"))
-    f.add_argument("--max-share", type=float, default=0.03, help="flag share on the training episodes at most")
+    f.add_argument("--max-share", type=float, default=0.02, help="flag share on the training episodes at most")
     f.add_argument("--current", action="store_true", help="score align/confidence_model.json, fit nothing")
     a = ap.parse_args()
     if a.command == "collect":
@@ -211,20 +226,19 @@ def main() -> None:
     train, check = load(out, a.train.split(","), unrefined=True), load(out, a.check.split(","))
     unrefined_check = load(out, a.check.split(","), unrefined=True)
     if a.current:
-        model = MODEL
+        model, unrefined_model = MODEL, UNREFINED_MODEL
     else:
-        x = np.vstack([rows for rows, errors in train.values()])
-        e = np.concatenate([errors for rows, errors in train.values()])
-        known = ~np.isnan(e)
-        base, trees = fit_trees(x[known], (e[known] <= 0.25).astype(float))
-        model = Model(FEATURES, base, RATE, trees, 0.5, tuple(sorted({n.split(" ")[0] for n in train})))
-        model = Model(FEATURES, base, RATE, trees, flag_threshold(train, model, a.max_share), model.fitted_on)
+        model = fit_model({n: v for n, v in train.items() if not n.endswith("--no-refine")}, a.max_share)
+        unrefined_model = fit_model({n: v for n, v in train.items() if n.endswith("--no-refine")},
+                                    flag_below=model.flag_below)
         if a.write:
             (HERE.parent / "align" / "confidence_model.json").write_text(model.to_json())
-    print(f"flag_below = {model.flag_below}, {len(model.trees)} trees, fitted on {', '.join(model.fitted_on)}")
+            (HERE.parent / "align" / "confidence_model_unrefined.json").write_text(unrefined_model.to_json())
+    print(f"flag_below = {model.flag_below}, {len(model.trees)} and {len(unrefined_model.trees)} trees, "
+          f"fitted on {', '.join(model.fitted_on)}")
     for label, episodes in (("train", train), ("check", unrefined_check)):
         for name, (rows, errors) in episodes.items():
-            p = model.probability(rows)
+            p = (unrefined_model if name.endswith("--no-refine") else model).probability(rows)
             print(json.dumps({"set": label, "episode": name, **flag_scores(p, errors, model.flag_below)}))
     rows = np.vstack([r for r, _ in check.values()])
     errors = np.concatenate([e for _, e in check.values()])

@@ -54,3 +54,22 @@ def test_the_report_lists_the_least_sure_stretches_first():
     low = build_report(Alignment(transcript, [], timings))["low_confidence"]
     assert [e["text"] for e in low] == ["six", "three", "four", "two"]
     assert all(e["confidence"] < FLAG_BELOW for e in low)
+
+
+def test_the_list_holds_at_most_the_least_sure_share_of_the_words_and_the_review_page_shows_the_same():
+    from align.aligner import Alignment
+    from align.pipeline import Result
+    from align.report import MOST_WORTH_A_LISTEN
+    from align.review import review_html
+    from align.transcript import parse_transcript
+
+    transcript = parse_transcript("A: " + " ".join(f"word{k}" for k in range(200)))
+    unsure = {k: 0.3 + k / 1000 for k in range(0, 200, 10)}  # 20 words under the threshold, 10% of them
+    timings = [W(k, "matched", k * 0.4, k * 0.4 + 0.3, unsure.get(k, 0.99)) for k in range(200)]
+    alignment = Alignment(transcript, [], timings)
+    report = build_report(alignment)
+    listed = sorted(e["text"] for e in report["low_confidence"])
+    assert len(listed) == int(MOST_WORTH_A_LISTEN * 200) < len(unsure)
+    assert listed == sorted(f"word{k}" for k in sorted(unsure, key=unsure.get)[:len(listed)])
+    page = review_html(Result(transcript, alignment, [], report), "ep.mp3", "WEBVTT\n")
+    assert page.count("worth a listen:") == len(listed)
