@@ -7,10 +7,10 @@ was placed (matched to a recognised word, misheard, found by checking the audio,
 whether PocketSphinx's HMM placed it or it kept the recogniser's time, how far the HMM moved it (two independent
 estimates that disagree), whether it sits next to an edit (text not in the audio, speech not in the text,
 recognised words no transcript word took), the pauses and overlaps with its neighbours, and its duration against
-its length. Small boosted decision trees combine them (``confidence_model.json`` beside this module, and
-``confidence_model_unrefined.json`` for --no-refine, written by ``bench/fit_confidence.py`` from episodes made
-with other seeds than the public ones; ``bench/README.md`` says which): a logistic model of the same evidence found
-a third fewer of the words that are off.
+its length. Small boosted decision trees combine them (``confidence_model.json`` beside this module, with
+``confidence_model_unrefined.json`` for --no-refine and ``confidence_model_fast.json`` for --fast, written by
+``bench/fit_confidence.py`` from episodes made with other seeds than the public ones; ``bench/README.md`` says
+which): a logistic model of the same evidence found a third fewer of the words that are off.
 
 >>> from align.aligner import WordTiming as W
 >>> before = [W(0, "matched", 1.0, 1.3, 0.9), W(1, "misheard", 1.4, 1.6, 0.2), W(2, "not_in_audio")]
@@ -32,7 +32,8 @@ import numpy as np
 
 from align.aligner import time_to_say
 
-__all__ = ["FEATURES", "evidence", "on_time_probability", "Model", "MODEL", "UNREFINED_MODEL", "FLAG_BELOW"]
+__all__ = ["FEATURES", "evidence", "on_time_probability", "Model", "MODEL", "UNREFINED_MODEL", "FAST_MODEL",
+           "FLAG_BELOW"]
 
 # the columns of ``evidence``, in order; a constant term is added by the model
 FEATURES = (
@@ -194,12 +195,14 @@ def _shipped(name: str) -> Model:
 # (pooled average precision on the check episodes in the default mode 0.24, fitted on its own 0.30)
 MODEL = _shipped("confidence_model.json")  # the default mode: refined times
 UNREFINED_MODEL = _shipped("confidence_model_unrefined.json")  # --no-refine: the recogniser's times
+FAST_MODEL = _shipped("confidence_model_fast.json")  # --fast: the transcript forced through the speech model
 FLAG_BELOW = MODEL.flag_below  # both models flag under it
 
 
 def on_time_probability(rows: np.ndarray, model: Model | None = None) -> np.ndarray:
     """The probability that each row's word starts within 250 ms of where it is said (NaN for NaN rows), from
-    ``model`` or, where None, the shipped model of the rows' mode (their ``unrefined`` evidence)."""
+    ``model`` or, where None, the shipped model of the rows' mode (their ``unrefined`` evidence; --fast, whose rows
+    are unrefined too, names FAST_MODEL)."""
     if model is not None:
         return model.probability(rows)
     unrefined = rows[:, FEATURES.index("unrefined")] == 1

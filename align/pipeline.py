@@ -20,7 +20,7 @@ from align.audio import SAMPLE_RATE, _check_readable as check_readable, containe
 from align.captions import CaptionStyle, Cue, caption_words, make_cues
 from align.errors import AudioError, MismatchError
 from align.cache import ArrayStore, WindowMemo, write_file
-from align.confidence import evidence, on_time_probability
+from align.confidence import FAST_MODEL, evidence, on_time_probability
 from align.corrections import anchored, check_corrections
 from align.forced import forced_recognise, start_at_sound
 from align.recognition import Progress, RecognitionOptions, cache_dir, cached_recognise, recognise
@@ -129,7 +129,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     rows = evidence(aligned.timings, alignment.timings, how, [t.text for t in transcript.tokens],
                     alignment.unscripted_spans,
                     [(alignment.words[k].start, alignment.words[k].end) for k in alignment.unclaimed])
-    on_time = on_time_probability(rows)
+    on_time = on_time_probability(rows, FAST_MODEL if options.fast else None)
     on_time[list(by_ear)] = 1.0  # set by ear
     alignment = with_confidence(alignment, on_time)
     if refinement is not None:  # after the confidence, whose model read the times before it (bench/README.md)

@@ -7,13 +7,15 @@ usage:
 ``collect`` runs the pipeline on each episode (its recognition cached in OUT/EPISODE/cache, so a second collect
 after a change to alignment or refinement costs only those), matches the JSON output's words to the truth as
 ``../shared/bench/score.py`` does, and writes OUT/EPISODE/evidence.npz: the evidence rows of the spoken words and
-each one's start error (NaN where the truth has no start for it).
+each one's start error (NaN where the truth has no start for it); evidence-unrefined.npz and evidence-fast.npz hold
+those of its --no-refine and --fast runs.
 
-``fit`` fits the models (boosted depth-2 trees), one on the --train episodes' default runs and one on their
---no-refine runs (episodes made with other seeds: bench/build_fit_set.sh), then, on the --check episodes only (never
-fitted on: the public set), prints each episode's flag share, precision and recall at 250 ms and 1 s for the flag
-threshold, and draws the reliability diagram (predicted against observed share within 250 ms, ten bins) as a PNG.
---write writes them to align/confidence_model.json and align/confidence_model_unrefined.json.
+``fit`` fits the models (boosted depth-2 trees), one on the --train episodes' default runs, one on their --no-refine
+runs and one on their --fast runs (episodes made with other seeds: bench/build_fit_set.sh), then, on the --check
+episodes only (never fitted on: the public set), prints each episode's flag share, precision and recall at 250 ms
+and 1 s for the flag threshold, and draws the reliability diagram (predicted against observed share within 250 ms,
+ten bins) as a PNG. --write writes them to align/confidence_model.json, align/confidence_model_unrefined.json and
+align/confidence_model_fast.json.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from align.confidence import FEATURES, MODEL, UNREFINED_MODEL, Model  # noqa: E402
+from align.confidence import FAST_MODEL, FEATURES, MODEL, UNREFINED_MODEL, Model  # noqa: E402
 
 ROUNDS, RATE = 200, 0.1  # taken once, not tuned: the check episodes are never fitted on
 
@@ -67,22 +69,27 @@ def collect(episodes_dir: Path, names: list[str], out: Path) -> None:
         os.environ["ALIGN_CACHE_DIR"] = str(folder / "cache")
         from align.pipeline import Options, align_episode
 
-        for refine, file in ((True, "evidence.npz"), (False, "evidence-unrefined.npz")):
-            result = align_episode(audio_of(episode), episode / "transcript.txt", Options(refine=refine))
+        for mode, options, file in (("", Options(), "evidence.npz"),
+                                    (" (--no-refine)", Options(refine=False), "evidence-unrefined.npz"),
+                                    (" (--fast)", Options(fast=True), "evidence-fast.npz")):
+            result = align_episode(audio_of(episode), episode / "transcript.txt", options)
             errors = start_errors(result, json.loads((episode / "truth.json").read_text()))
             spoken = ~np.isnan(result.evidence[:, 0])
             np.savez(folder / file, rows=result.evidence[spoken], errors=errors[spoken])
-            print(f"{name}{'' if refine else ' (--no-refine)'}: {int(spoken.sum())} spoken words, "
+            print(f"{name}{mode}: {int(spoken.sum())} spoken words, "
                   f"{int(np.sum(errors[spoken] > 0.25))} over 250 ms", flush=True)
 
 
-def load(out: Path, names: list[str], unrefined: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def load(out: Path, names: list[str], unrefined: bool = False, fast: bool = False
+         ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each episode's evidence rows and start errors (with ``unrefined``, also those of its --no-refine run, as
-    ``NAME --no-refine``)."""
+    ``NAME --no-refine``; with ``fast``, those of its --fast run, as ``NAME --fast``)."""
     data = {}
     for name in names:
-        for label, file in ((name, "evidence.npz"),) + (((f"{name} --no-refine", "evidence-unrefined.npz"),)
-                                                        if unrefined else ()):
+        files = [(name, "evidence.npz")]
+        files += [(f"{name} --no-refine", "evidence-unrefined.npz")] if unrefined else []
+        files += [(f"{name} --fast", "evidence-fast.npz")] if fast else []
+        for label, file in files:
             with np.load(out / name / file) as saved:
                 data[label] = (saved["rows"], saved["errors"])
     return data
@@ -223,22 +230,27 @@ def main() -> None:
         collect(episodes_dir, names, Path(a.out))
         return
     out = Path(a.out)
-    train, check = load(out, a.train.split(","), unrefined=True), load(out, a.check.split(","))
-    unrefined_check = load(out, a.check.split(","), unrefined=True)
+    train, check = load(out, a.train.split(","), True, True), load(out, a.check.split(","))
+    every_check = load(out, a.check.split(","), True, True)
+
+    def mode(name: str) -> str:
+        return name.split(" ")[1] if " " in name else ""
+
     if a.current:
-        model, unrefined_model = MODEL, UNREFINED_MODEL
+        models = {"": MODEL, "--no-refine": UNREFINED_MODEL, "--fast": FAST_MODEL}
     else:
-        model = fit_model({n: v for n, v in train.items() if not n.endswith("--no-refine")}, a.max_share)
-        unrefined_model = fit_model({n: v for n, v in train.items() if n.endswith("--no-refine")},
-                                    flag_below=model.flag_below)
+        models = {"": fit_model({n: v for n, v in train.items() if not mode(n)}, a.max_share)}
+        for other in ("--no-refine", "--fast"):
+            models[other] = fit_model({n: v for n, v in train.items() if mode(n) == other},
+                                      flag_below=models[""].flag_below)
         if a.write:
-            (HERE.parent / "align" / "confidence_model.json").write_text(model.to_json())
-            (HERE.parent / "align" / "confidence_model_unrefined.json").write_text(unrefined_model.to_json())
-    print(f"flag_below = {model.flag_below}, {len(model.trees)} and {len(unrefined_model.trees)} trees, "
-          f"fitted on {', '.join(model.fitted_on)}")
-    for label, episodes in (("train", train), ("check", unrefined_check)):
+            for other, file in (("", ""), ("--no-refine", "_unrefined"), ("--fast", "_fast")):
+                (HERE.parent / "align" / f"confidence_model{file}.json").write_text(models[other].to_json())
+    model = models[""]
+    print(f"flag_below = {model.flag_below}, {len(model.trees)} trees a model, fitted on {', '.join(model.fitted_on)}")
+    for label, episodes in (("train", train), ("check", every_check)):
         for name, (rows, errors) in episodes.items():
-            p = (unrefined_model if name.endswith("--no-refine") else model).probability(rows)
+            p = models[mode(name)].probability(rows)
             print(json.dumps({"set": label, "episode": name, **flag_scores(p, errors, model.flag_below)}))
     rows = np.vstack([r for r, _ in check.values()])
     errors = np.concatenate([e for _, e in check.values()])

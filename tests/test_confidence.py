@@ -9,9 +9,12 @@ from align.confidence import FEATURES, FLAG_BELOW, MODEL, Model, evidence, on_ti
 from align.report import build_report
 
 
-def test_the_shipped_model_reads_the_evidence_it_was_fitted_on():
+def test_the_shipped_models_read_the_evidence_they_were_fitted_on():
+    from align.confidence import FAST_MODEL, UNREFINED_MODEL
+
     assert MODEL.features == FEATURES and MODEL.trees and 0.5 <= FLAG_BELOW < 1
-    assert Model.from_json(MODEL.to_json()) == MODEL
+    for model in (MODEL, UNREFINED_MODEL, FAST_MODEL):
+        assert Model.from_json(model.to_json()) == model and model.flag_below == FLAG_BELOW
     with pytest.raises(ValueError):
         Model.from_json(json.dumps({**json.loads(MODEL.to_json()), "features": ["other"]}))
 
