@@ -196,7 +196,7 @@ def _shipped(name: str) -> Model:
 MODEL = _shipped("confidence_model.json")  # the default mode: refined times
 UNREFINED_MODEL = _shipped("confidence_model_unrefined.json")  # --no-refine: the recogniser's times
 FAST_MODEL = _shipped("confidence_model_fast.json")  # --fast: the transcript forced through the speech model
-FLAG_BELOW = MODEL.flag_below  # both models flag under it
+FLAG_BELOW = MODEL.flag_below  # every model flags under it
 
 
 def on_time_probability(rows: np.ndarray, model: Model | None = None) -> np.ndarray:
@@ -205,5 +205,8 @@ def on_time_probability(rows: np.ndarray, model: Model | None = None) -> np.ndar
     are unrefined too, names FAST_MODEL)."""
     if model is not None:
         return model.probability(rows)
-    unrefined = rows[:, FEATURES.index("unrefined")] == 1
-    return np.where(unrefined, UNREFINED_MODEL.probability(rows), MODEL.probability(rows))
+    unrefined = rows[:, FEATURES.index("unrefined")] == 1  # all of a run's words or none: each row read once
+    p = MODEL.probability(rows) if not unrefined.all() else np.full(len(rows), np.nan)
+    if unrefined.any():
+        p[unrefined] = UNREFINED_MODEL.probability(rows[unrefined])
+    return p

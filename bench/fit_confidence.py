@@ -218,10 +218,10 @@ def main() -> None:
     f.add_argument("--train", required=True)
     f.add_argument("--check", required=True)
     f.add_argument("--out", default=str(HERE / "out" / "confidence"))
-    f.add_argument("--write", action="store_true", help="write the model to align/confidence_model.json")
+    f.add_argument("--write", action="store_true", help="write the models to align/confidence_model*.json")
     f.add_argument("--png", default=str(HERE / "reliability.png"))
     f.add_argument("--max-share", type=float, default=0.02, help="flag share on the training episodes at most")
-    f.add_argument("--current", action="store_true", help="score align/confidence_model.json, fit nothing")
+    f.add_argument("--current", action="store_true", help="score the shipped models, fit nothing")
     a = ap.parse_args()
     if a.command == "collect":
         episodes_dir = Path(a.episodes_dir)
