@@ -431,8 +431,9 @@ def _after_hmm(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up:
     stats.onsets, moved = moved_by(lambda: start_at_onsets(timings, spoken, unfit, audio.onset) if unfit else 0)
     label(moved, "onset")
     label(moved_by(lambda: fit_between_refined(timings, refined))[1], "fitted")
+    heard = [(plan.alignment.words[j].start, plan.alignment.words[j].end) for j in plan.alignment.unclaimed]
     stats.spread, moved = moved_by(lambda: spread_unsure_runs(timings, refined | unfit, texts, unscripted,
-                                                              audio.sound_after_pause))
+                                                              audio.sound_after_pause, heard))
     label(moved, "spread")
     stats.unfit -= {k for k in spoken if how[k] == "onset"}  # started at a sound onset: precise where right
     for k in stats.unfit:  # timed by the forced pass (align.pipeline)
