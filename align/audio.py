@@ -214,9 +214,10 @@ def frame_levels(pcm: np.ndarray) -> np.ndarray:
     [40.0, 40.0]
     """
     frame = SAMPLE_RATE // 100
-    samples = pcm.astype(np.float32)
-    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
-    return 10 * np.log10((frames ** 2).mean(axis=1) + 1.0)
+    frames = pcm[: len(pcm) // frame * frame].reshape(-1, frame)
+    chunk = 4096  # frames at a time: a whole episode in float32 at once took 20 times as long
+    return np.concatenate([10 * np.log10((frames[i:i + chunk].astype(np.float32) ** 2).mean(axis=1) + 1.0)
+                           for i in range(0, len(frames), chunk)] or [np.zeros(0, dtype=np.float32)])
 
 
 def loud_frames(pcm: np.ndarray, rise: float, level: np.ndarray | None = None) -> np.ndarray:

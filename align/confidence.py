@@ -6,8 +6,8 @@ was put; alone it predicts timing errors poorly. The evidence here is mostly abo
 was placed (matched to a recognised word, misheard, found by checking the audio, placed between neighbours),
 whether PocketSphinx's HMM placed it or it kept the recogniser's time, how far the HMM moved it (two independent
 estimates that disagree), whether it sits next to an edit (text not in the audio, speech not in the text,
-recognised words no transcript word took), the pauses and overlaps with its neighbours, and its duration against
-its length. Small boosted decision trees combine them (``confidence_model.json`` beside this module, with
+recognised words no transcript word took), the pauses and overlaps with its neighbours, its duration against
+its length, and the sound at its start and in the pauses beside it (speech where no word is, quiet where one is). Small boosted decision trees combine them (``confidence_model.json`` beside this module, with
 ``confidence_model_unrefined.json`` for --no-refine and ``confidence_model_fast.json`` for --fast, written by
 ``bench/fit_confidence.py`` from episodes made with other seeds than the public ones; ``bench/README.md`` says
 which): a logistic model of the same evidence found a third fewer of the words that are off.
@@ -15,7 +15,7 @@ which): a logistic model of the same evidence found a third fewer of the words t
 >>> from align.aligner import WordTiming as W
 >>> before = [W(0, "matched", 1.0, 1.3, 0.9), W(1, "misheard", 1.4, 1.6, 0.2), W(2, "not_in_audio")]
 >>> after = [W(0, "matched", 1.02, 1.3, 0.9), W(1, "misheard", 2.9, 3.1, 0.2), W(2, "not_in_audio")]
->>> rows = evidence(before, after, ["hmm", "recogniser", ""], ["Hello", "there", "gone"], [], [])
+>>> rows = evidence(before, after, ["hmm", "recogniser", ""], ["Hello", "there", "gone"], [], [], np.full(400, 60.0))
 >>> p = on_time_probability(rows)
 >>> bool(p[0] > p[1]), bool(p[2] != p[2])   # the word far from its recognised time is less sure; not spoken: NaN
 (True, True)
@@ -54,6 +54,13 @@ FEATURES = (
     "after_punctuation",  # the word before it ends a clause (where a speaker pauses, hesitates, restarts)
     "before_punctuation",  # it ends a clause itself
     "short",  # 1 / its letters: short words are the ones a filler or a neighbour swallows
+    # the sound, in levels from 0 at the episode's quietest tenth of 10 ms frames to 1 at its loudest twentieth:
+    "start_level",  # over its first 80 ms
+    "pre_level",  # over the 100 ms before it: speech just before a start the HMM put late
+    "rise_at_start",  # its first 50 ms less the 50 ms before
+    "word_level",  # over the whole word
+    "head_quiet",  # the share of its first 0.3 s under a quarter: a word put in a pause
+    "loud_before", "loud_after",  # seconds over a half in the pauses before and after it: speech no word holds
 )
 
 LOCAL_MISSES = ("recogniser", "fitted", "spread")  # how a word the HMM missed got its time
@@ -88,13 +95,13 @@ def _nearest_distance(points: Sequence[float], at: float) -> float:
 
 
 def evidence(before, after, how: Sequence[str], texts: Sequence[str], unscripted: Sequence[tuple[float, float]],
-             unclaimed: Sequence[tuple[float, float]]) -> np.ndarray:
+             unclaimed: Sequence[tuple[float, float]], levels: np.ndarray) -> np.ndarray:
     """One row of ``FEATURES`` per transcript token (NaN rows for tokens that are not spoken words).
 
     ``before``: the aligner's timings; ``after``: the refined ones (the same list without refinement);
     ``how``: per token, where the refined time came from (``RefineStats.how``; "unrefined" without refinement);
     ``texts``: the tokens as written; ``unscripted`` and ``unclaimed``: (start, end) of speech the transcript lacks
-    and of recognised words that no token took."""
+    and of recognised words that no token took; ``levels``: the episode's ``align.audio.frame_levels``."""
     n = len(after)
     rows = np.full((n, len(FEATURES)), np.nan)
     spoken = [k for k in range(n) if after[k].start is not None and after[k].status != "note"]
@@ -106,6 +113,7 @@ def evidence(before, after, how: Sequence[str], texts: Sequence[str], unscripted
     # runs of words the HMM missed among those it placed (not a voice it does not fit at all), at most 10
     unplaced_run = [min(10, n) for n in _run_lengths([how[k] in LOCAL_MISSES for k in spoken])]
     shifts = [(after[k].start - before[k].start) if before[k].start is not None else 0.0 for k in spoken]
+    sound = _Sound(levels)
     for n_k, k in enumerate(spoken):
         a, b = after[k], before[k]
         prev = after[spoken[n_k - 1]] if n_k else None
@@ -132,8 +140,57 @@ def evidence(before, after, how: Sequence[str], texts: Sequence[str], unscripted
             n_k > 0 and texts[spoken[n_k - 1]].rstrip("\"'”’)]").endswith(CLAUSE_ENDS),
             texts[k].rstrip("\"'”’)]").endswith(CLAUSE_ENDS),
             1.0 / letters,
+            *sound.around(a.start, max(a.end or a.start, a.start + 0.02), prev.end if prev is not None else None,
+                          nxt.start if nxt is not None else None),
         )
     return rows
+
+
+class _Sound:
+    """The episode's frame levels scaled from 0 at its quietest tenth to 1 at its loudest twentieth, read around
+    words.
+
+    >>> levels = np.r_[np.full(100, 20.0), np.full(100, 80.0)]   # a second of quiet, then a second of speech
+    >>> [round(float(v), 2) for v in _Sound(levels).around(1.0, 1.5, 0.6, 1.8)]
+    [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.3]
+    """
+
+    def __init__(self, levels: np.ndarray):
+        floor, top = (np.percentile(levels, (10, 95)) if len(levels) else (0.0, 1.0))
+        scaled = np.clip((np.asarray(levels, dtype=np.float64) - floor) / max(1e-6, top - floor), 0.0, 1.0)
+        # running sums, so that each stretch is read in constant time (a slice a column cost 0.1 s an episode)
+        self.level, self.quiet, self.loud = ([0.0] + np.cumsum(column).tolist()
+                                             for column in (scaled, scaled < 0.25, scaled > 0.5))
+
+    def _mean(self, sums: list, lo: float, hi: float) -> float:
+        """The mean of a column's frames from ``lo`` to ``hi`` seconds (at least the frame at ``lo``)."""
+        n = len(sums) - 1
+        if not n:
+            return 0.0
+        first = min(n - 1, max(0, round(lo * 100)))
+        last = min(n, max(first + 1, round(hi * 100)))
+        return (sums[last] - sums[first]) / (last - first)
+
+    def _pause(self, lo: float | None, hi: float | None) -> float:
+        """Seconds over a half between ``lo`` and ``hi`` (0 for no pause of 50 ms or more)."""
+        if lo is None or hi is None or hi - lo < 0.05:
+            return 0.0
+        n = len(self.loud) - 1
+        first = min(n, max(0, round(lo * 100)))
+        last = min(n, max(first, round(hi * 100)))
+        return (self.loud[last] - self.loud[first]) * 0.01
+
+    def around(self, start: float, end: float, before_end: float | None, after_start: float | None) -> tuple:
+        """The sound's columns of ``FEATURES`` for a word from ``start`` to ``end``, whose spoken neighbours end
+        at ``before_end`` and start at ``after_start`` (None: none)."""
+        level = self.level
+        ahead = self._mean(level, start - 0.05, start) if start > 0.05 else 0.0
+        return (self._mean(level, start, start + 0.08),
+                self._mean(level, start - 0.1, start) if start > 0.1 else 0.0,
+                self._mean(level, start, start + 0.05) - ahead,
+                self._mean(level, start, end),
+                self._mean(self.quiet, start, min(end, start + 0.3)),
+                self._pause(before_end, start), self._pause(end, after_start))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ import numpy as np
 
 from align.acoustic import AcousticAligner
 from align.aligner import Alignment, RecognisedWord, align_words
-from align.audio import SAMPLE_RATE, _check_readable as check_readable, container_seconds, file_digest, load_audio
+from align.audio import (SAMPLE_RATE, _check_readable as check_readable, container_seconds, file_digest, frame_levels,
+                         load_audio)
 from align.captions import CaptionStyle, Cue, caption_words, make_cues
 from align.errors import AudioError, MismatchError
 from align.cache import ArrayStore, WindowMemo, write_file
@@ -128,7 +129,8 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
             alignment = replace(alignment, timings=anchored(alignment.timings, anchors))
     rows = evidence(aligned.timings, alignment.timings, how, [t.text for t in transcript.tokens],
                     alignment.unscripted_spans,
-                    [(alignment.words[k].start, alignment.words[k].end) for k in alignment.unclaimed])
+                    [(alignment.words[k].start, alignment.words[k].end) for k in alignment.unclaimed],
+                    episode.levels())
     on_time = on_time_probability(rows, FAST_MODEL if options.fast else None)
     on_time[list(by_ear)] = 1.0  # set by ear
     alignment = with_confidence(alignment, on_time)
@@ -146,13 +148,14 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
     return Result(transcript, alignment, cues, report, from_cache, rows)
 
 
-def _read_samples(path: Path) -> np.ndarray | None:
-    """Samples kept by an earlier run (memory-mapped), or None where they are missing or damaged."""
+def _read_array(path: Path, dtype) -> np.ndarray | None:
+    """A one-dimensional array of ``dtype`` kept by an earlier run (memory-mapped), or None where it is missing or
+    damaged."""
     try:
         found = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError):
         return None
-    return found if found.dtype == np.int16 and found.ndim == 1 else None
+    return found if found.dtype == dtype and found.ndim == 1 else None
 
 
 def with_confidence(alignment: Alignment, on_time: np.ndarray) -> Alignment:
@@ -218,7 +221,7 @@ class _Episode:
     def samples(self) -> np.ndarray:
         kept = self._kept_samples_path()
         if self._samples is None and kept is not None:
-            self._samples = _read_samples(kept)
+            self._samples = _read_array(kept, np.int16)
         if self._samples is None:
             if self.progress:
                 self.progress("decoding audio", 0, 1)
@@ -226,6 +229,19 @@ class _Episode:
             if kept is not None:
                 write_file(kept, lambda out: np.save(out, self._samples, allow_pickle=False), binary=True)
         return self._samples
+
+    def levels(self) -> np.ndarray:
+        """The audio's ``frame_levels`` (the confidence reads the sound around each word), kept beside the
+        recognition cache (1.4 MB an hour of audio), so that a re-run does not decode the file for them."""
+        path = cache_dir() / f"levels-{self.digest}.npy" if self.options.cache and self.digest else None
+        found = _read_array(path, np.float32) if path is not None else None
+        if found is not None:
+            return found
+        samples = self.samples()
+        levels = frame_levels(samples if samples.dtype == np.int16 else np.clip(samples, -1.0, 1.0) * 32767)
+        if path is not None:
+            write_file(path, lambda out: np.save(out, levels, allow_pickle=False), binary=True)
+        return levels
 
     def _kept_samples_path(self) -> Path | None:
         """For --fast with the cache: where the decoded samples are kept beside the recognition cache (115 MB an

@@ -19,6 +19,9 @@ def test_the_shipped_models_read_the_evidence_they_were_fitted_on():
         Model.from_json(json.dumps({**json.loads(MODEL.to_json()), "features": ["other"]}))
 
 
+SPEECH = np.tile([60.0] * 30 + [20.0] * 10, 20)  # levels of 8 s of speech: 0.3 s words, 0.1 s pauses
+
+
 def _words(n, pace=0.4):
     return [W(k, "matched", round(k * pace, 3), round(k * pace + 0.3, 3), 0.95) for k in range(n)]
 
@@ -26,7 +29,7 @@ def _words(n, pace=0.4):
 def test_evidence_has_a_row_per_token_and_none_for_words_not_spoken():
     before = _words(5) + [W(5, "not_in_audio"), W(6, "note")]
     rows = evidence(before, before, ["hmm"] * 5 + ["", ""], ["a", "word", "or", "two,", "then", "cut", "[laughs]"],
-                    [], [])
+                    [], [], SPEECH)
     assert rows.shape == (7, len(FEATURES))
     assert not np.isnan(rows[:5]).any() and np.isnan(rows[5:]).all()
     named = dict(zip(FEATURES, rows[4]))
@@ -43,7 +46,7 @@ def test_a_word_placed_far_from_its_recognised_time_between_guesses_is_less_sure
     after = [W(k, t.status, t.start + 1.5, t.end + 1.5, t.confidence) if how[k] == "spread" else t
              for k, t in enumerate(before)]
     texts = "we met at the harbour and then sailed home after the storm".split()
-    p = on_time_probability(evidence(before, after, how, texts, [], []))
+    p = on_time_probability(evidence(before, after, how, texts, [], [], SPEECH))
     assert min(p[5:8]) < FLAG_BELOW < min(np.r_[p[:4], p[9:]])
 
 
