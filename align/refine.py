@@ -413,8 +413,9 @@ def _after_hmm(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up:
         lambda a, b: audio.said_again(timings[a].start, timings[a].end, timings[b].start), unscripted,
         lambda pairs: audio.said_twice([twice_window(a, b) for a, b in pairs]), texts, plan.repeats.fillers))
     stats.lateness = lateness(first_times, timings, refined)
+    heard = [(plan.alignment.words[j].start, plan.alignment.words[j].end) for j in plan.alignment.unclaimed]
     stats.after_pause = start_after_own_pause(timings, spoken, refined - said_twice_moved, texts,
-                                              audio.rise_after_pause, plan.speaker_of)
+                                              audio.rise_after_pause, plan.speaker_of, heard)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness
         if k not in refined and t.start is not None and t.status in ("matched", "misheard", "forced"):
             start = round(max(0.0, t.start - stats.lateness), 3)
@@ -431,7 +432,6 @@ def _after_hmm(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up:
     stats.onsets, moved = moved_by(lambda: start_at_onsets(timings, spoken, unfit, audio.onset) if unfit else 0)
     label(moved, "onset")
     label(moved_by(lambda: fit_between_refined(timings, refined))[1], "fitted")
-    heard = [(plan.alignment.words[j].start, plan.alignment.words[j].end) for j in plan.alignment.unclaimed]
     stats.spread, moved = moved_by(lambda: spread_unsure_runs(timings, refined | unfit, texts, unscripted,
                                                               audio.sound_after_pause, heard))
     label(moved, "spread")

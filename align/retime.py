@@ -125,7 +125,7 @@ CLOSING = "\"'”’)]"
 
 
 def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: list[str], rise_after_pause,
-                          speaker_of=None) -> int:
+                          speaker_of=None, unclaimed: Sequence[tuple[float, float]] = ()) -> int:
     """Move each word the HMM placed before a quiet that holds its own sound to where the sound last rises after the
     quiet (``rise_after_pause(lo, hi, in_noise)``: seconds from the episode's start, or None; ``in_noise``: a rise
     measured against the clip's own range, ``last_rise_after_quiet``): a word flush against the end of the clause
@@ -133,8 +133,9 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
     stretched over a quiet (it keeps its end; a rise of PAUSE_RISE: a lower one moved words of real recordings, whose
     own levels vary that much). The word and the next one both placed by the HMM and said by one speaker
     (``speaker_of([k])``: a turn's gap is no pause of the word's); not a word ending a clause itself (a pause after it
-    is its own), not after an abbreviation ("U.S."), not a number (its letters do not say how long it is). Returns
-    how many moved.
+    is its own), not after an abbreviation ("U.S."), not a number (its letters do not say how long it is), and not
+    where recognised words that no token took (``unclaimed``: their spans) lie before the rise: a filler the text
+    lacks, which the HMM gave to the word before it. Returns how many moved.
 
     >>> from align.aligner import WordTiming as W
     >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "matched", 1.5, 1.6), W(2, "matched", 2.1, 2.4)]
@@ -154,6 +155,9 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
     >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["what", "we", "are"], lambda lo, hi, noise: 1.8,
     ...                       lambda part: "A" if part[0] < 2 else "B")  # the next word is another speaker's
     0
+    >>> start_after_own_pause(timings, [0, 1, 2], {0, 1, 2}, ["what", "we", "are"], lambda lo, hi, noise: 1.8,
+    ...                       unclaimed=[(1.45, 1.75)])  # "we [I mean] are": the rise is the filler's
+    0
     """
     moved = 0
     for p, k, n in zip(spoken, spoken[1:], spoken[2:]):
@@ -171,8 +175,8 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
         if not (after_clause or stretched):
             continue
         rise = rise_after_pause(t.start, nxt.start + 0.05, after_clause)
-        if rise is None:
-            continue
+        if rise is None or any(t.start < (a + b) / 2 < rise for a, b in unclaimed):
+            continue  # the rise may be speech the text lacks, heard inside the word's span ("the [I mean] project")
         if after_clause and t.start < rise < nxt.start:
             timings[k] = replace(t, start=rise, end=nxt.start)
             moved += 1
