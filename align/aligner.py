@@ -405,6 +405,7 @@ def align_words(transcript: Transcript, words: list[RecognisedWord], verifier: V
     paragraph_of = [transcript.tokens[u.owner].paragraph for u in t_units]
     _keep_paragraphs_whole(aligner.pairs, aligner.t, aligner.r, paragraph_of)
     _unpair_guesses_past_the_ends(aligner.pairs, paragraph_of)
+    _take_repeats_not_misheard(aligner.pairs, aligner.t, aligner.r, [u.owner for u in t_units])
 
     # per token: the recognised units its units were paired with (exactly or as a mishearing)
     matched: dict[int, list[int]] = {}
@@ -508,6 +509,29 @@ def _unpair_guesses_past_the_ends(pairs: dict[int, int], paragraph: list[int]) -
     for t in [t for t in pairs if pairs[t] < 0 and (t > last and paragraph[t] != paragraph[last]
                                                    or t < first and paragraph[t] != paragraph[first])]:
         del pairs[t]
+
+
+def _take_repeats_not_misheard(pairs: dict[int, int], t_texts: list[str], r_texts: list[str],
+                               owners: list[int]) -> None:
+    """A word heard twice in a row ("think, think") whose first saying the text's word took, and whose second a
+    mishearing of the next word took ("how you think, think the U.S." for "how you think the U.S."): the word takes
+    the later saying, as a repeat does where nothing else takes it (``refine``'s HMM then aligns both sayings), and
+    the next word is left to the gap filling. ``owners``: each transcript unit's token (a word of several units is
+    not its own repeat).
+
+    >>> pairs = {0: 0, 1: 1, 2: -3, 3: 3}  # "you think the U" heard as "you think think U"
+    >>> _take_repeats_not_misheard(pairs, ["you", "think", "the", "u"], ["you", "think", "think", "u"], [0, 1, 2, 3])
+    >>> pairs
+    {0: 0, 1: 2, 3: 3}
+    """
+    for ti in sorted(pairs):
+        ri = pairs.get(ti)
+        if ri is None or ri >= 0 or ti == 0 or owners[ti - 1] == owners[ti]:
+            continue
+        ri = -ri - 1
+        if pairs.get(ti - 1) == ri - 1 and r_texts[ri] == t_texts[ti - 1] and r_texts[ri - 1] == t_texts[ti - 1]:
+            pairs[ti - 1] = ri
+            del pairs[ti]
 
 
 def _unpair_displaced_islands(pairs: dict[int, int]) -> None:
