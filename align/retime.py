@@ -357,6 +357,7 @@ def unplaced_runs(timings, placed: set[int]):
 PAUSE_RISE = 20.0  # dB over the quietest tenth from which speech resumes after a pause before an unsure run
 PAUSE_WITHIN = 25  # 10 ms frames after the word before within which that pause begins
 MAX_SPREAD = 3.0  # seconds: a longer gap between two placed words may hold a pause or an ad, not only the run
+FOLLOWING = 0.25  # seconds of the next word's sound that may count as a run's, laid after unscripted speech
 
 
 def spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: list[tuple[float, float]],
@@ -372,8 +373,9 @@ def spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: 
     pauses), is laid out from where the sound rises after the pause, where it does; where no pause shows, it starts
     where the word before ends (the recogniser starts such a word late: "In 2005," 0.5-0.7 s on 18 words of the
     public and fit episodes, none made worse), unless recognised words that no token took (``unclaimed``: their
-    spans) lie between. Runs at the episode's ends, across a gap longer than MAX_SPREAD or across unscripted speech
-    keep their times. ``placed``: the refined words, and those of a voice whose times are the recogniser's by choice
+    spans) lie between. A run the aligner put after speech the transcript lacks (an ad read) is laid from where the
+    sound rises after the pause that follows that speech, and keeps its times where none does. Other runs across
+    unscripted speech, runs at the episode's ends and runs across a gap longer than MAX_SPREAD keep their times. ``placed``: the refined words, and those of a voice whose times are the recogniser's by choice
     (a voice the HMM does not fit), which no run may move.
 
     >>> from align.aligner import WordTiming as W
@@ -401,6 +403,11 @@ def spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: 
     >>> timings[1] = W(1, "matched", 2.3, 2.32)  # unless the recogniser heard words no token took before it
     >>> spread_unsure_runs(timings, {0, 2}, ["Cuba,", "Venezuela,", "Bolivia"], [], lambda lo, hi: None, [(1.6, 2.0)])
     0
+    >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "interpolated", 9.5, 9.8), W(2, "matched", 10.6, 10.9)]
+    >>> spread_unsure_runs(timings, {0, 2}, ["government?", "As", "I"], [(1.5, 9.4)], lambda lo, hi: 10.45)
+    1
+    >>> (timings[1].start, timings[1].end)   # after an ad: from where the speech resumes
+    (10.45, 10.6)
     """
     moved = 0
     for last, run, after in unplaced_runs(timings, placed):
@@ -408,13 +415,21 @@ def spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: 
             continue
         lo, hi = timings[last].end, timings[after].start
         starts = [timings[j].start for j in run]
+        across = [b for a, b in unscripted if a < hi and b > lo]
+        resumed = bool(across) and max(across) <= min(starts) and max(across) < hi  # laid after speech it lacks
+        if resumed:
+            lo = max(across)
         unsure = any(timings[j].status != "matched" for j in run) or any(b < a for a, b in zip(starts, starts[1:]))
         floating = (not unsure and len(run) == 1 and starts[0] - lo >= FLOATING
                     and hi - timings[run[0]].end >= FLOATING)
         if (unsure or floating) and 0 < hi - lo <= MAX_SPREAD and not any(a < hi and b > lo for a, b in unscripted):
-            after_pause = sound_after_pause(lo, hi) if sound_after_pause is not None else None
+            # after unscripted speech the next word may follow the run at once: its sound counts as the run's
+            after_pause = (sound_after_pause(lo, hi + (FOLLOWING if resumed else 0.0))
+                           if sound_after_pause is not None else None)
             if after_pause is not None and hi - after_pause >= MIN_WORD * len(run):
                 lo = after_pause
+            elif resumed:
+                continue
             elif floating and any(lo < (a + b) / 2 < starts[0] for a, b in unclaimed):
                 continue  # speech the transcript lacks may fill the time before it
             weights = [2 + max(1, sum(c.isalnum() for c in texts[j])) for j in run]
