@@ -78,6 +78,22 @@ def test_rerun_uses_the_cache(harbour):
     assert again.from_cache
 
 
+def test_a_rerun_reads_the_sound_levels_the_confidence_needs_from_the_cache(result, harbour, monkeypatch):
+    from align.recognition import cache_dir
+
+    def no_decoding(path):
+        raise AssertionError("the audio was decoded again")
+
+    monkeypatch.setattr("align.pipeline.load_audio", no_decoding)
+    again = align_episode(harbour["audio"], harbour["transcript"])
+    assert [t.confidence for t in again.alignment.timings] == [t.confidence for t in result.alignment.timings]
+    [levels] = cache_dir().glob("levels-*.npy")
+    levels.write_bytes(b"not an array")  # damaged: measured again from the audio
+    monkeypatch.undo()
+    again = align_episode(harbour["audio"], harbour["transcript"])
+    assert [t.confidence for t in again.alignment.timings] == [t.confidence for t in result.alignment.timings]
+
+
 def test_audio_without_speech(tmp_path, harbour):
     path = tmp_path / "tone.wav"
     t = np.arange(16000 * 5) / 16000
