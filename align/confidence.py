@@ -62,6 +62,7 @@ FEATURES = (
     "head_quiet",  # the share of its first 0.3 s under a quarter: a word put in a pause
     "loud_before", "loud_after",  # seconds over a half in the pauses before and after it: speech no word holds
 )
+SOUND_COLUMNS = 7  # the last seven
 
 LOCAL_MISSES = ("recogniser", "fitted", "spread")  # how a word the HMM missed got its time
 CLAUSE_ENDS = (".", ",", ";", ":", "?", "!", "-", "—")
@@ -113,7 +114,6 @@ def evidence(before, after, how: Sequence[str], texts: Sequence[str], unscripted
     # runs of words the HMM missed among those it placed (not a voice it does not fit at all), at most 10
     unplaced_run = [min(10, n) for n in _run_lengths([how[k] in LOCAL_MISSES for k in spoken])]
     shifts = [(after[k].start - before[k].start) if before[k].start is not None else 0.0 for k in spoken]
-    sound = _Sound(levels)
     for n_k, k in enumerate(spoken):
         a, b = after[k], before[k]
         prev = after[spoken[n_k - 1]] if n_k else None
@@ -140,57 +140,63 @@ def evidence(before, after, how: Sequence[str], texts: Sequence[str], unscripted
             n_k > 0 and texts[spoken[n_k - 1]].rstrip("\"'”’)]").endswith(CLAUSE_ENDS),
             texts[k].rstrip("\"'”’)]").endswith(CLAUSE_ENDS),
             1.0 / letters,
-            *sound.around(a.start, max(a.end or a.start, a.start + 0.02), prev.end if prev is not None else None,
-                          nxt.start if nxt is not None else None),
+            *[0.0] * SOUND_COLUMNS,
         )
+    at = [after[k] for k in spoken]
+    starts = np.array([t.start for t in at])
+    ends = np.maximum(np.array([t.end if t.end is not None else t.start for t in at]), starts + 0.02)
+    edges = [t.end if t.end is not None else np.nan for t in at]
+    rows[spoken, len(FEATURES) - SOUND_COLUMNS:] = _Sound(levels).columns(
+        starts, ends, np.array([np.nan] + edges[:-1]), np.r_[starts[1:], np.nan])
     return rows
 
 
 class _Sound:
     """The episode's frame levels scaled from 0 at its quietest tenth to 1 at its loudest twentieth, read around
-    words.
+    words: the columns of ``FEATURES`` from ``start_level`` on, for all the words at once.
 
     >>> levels = np.r_[np.full(100, 20.0), np.full(100, 80.0)]   # a second of quiet, then a second of speech
-    >>> [round(float(v), 2) for v in _Sound(levels).around(1.0, 1.5, 0.6, 1.8)]
-    [1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.3]
+    >>> _Sound(levels).columns(np.array([1.0]), np.array([1.5]), np.array([0.6]), np.array([1.8])).round(2).tolist()
+    [[1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.3]]
     """
 
     def __init__(self, levels: np.ndarray):
         floor, top = (np.percentile(levels, (10, 95)) if len(levels) else (0.0, 1.0))
         scaled = np.clip((np.asarray(levels, dtype=np.float64) - floor) / max(1e-6, top - floor), 0.0, 1.0)
-        # running sums, so that each stretch is read in constant time (a slice a column cost 0.1 s an episode)
-        self.level, self.quiet, self.loud = ([0.0] + np.cumsum(column).tolist()
+        # running sums, so that every stretch is read in constant time
+        self.level, self.quiet, self.loud = (np.concatenate([[0.0], np.cumsum(column)])
                                              for column in (scaled, scaled < 0.25, scaled > 0.5))
 
-    def _mean(self, sums: list, lo: float, hi: float) -> float:
+    def _mean(self, sums: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """The mean of a column's frames from ``lo`` to ``hi`` seconds (at least the frame at ``lo``)."""
         n = len(sums) - 1
         if not n:
-            return 0.0
-        first = min(n - 1, max(0, round(lo * 100)))
-        last = min(n, max(first + 1, round(hi * 100)))
+            return np.zeros(len(lo))
+        first = np.clip(np.rint(lo * 100), 0, n - 1).astype(int)
+        last = np.minimum(n, np.maximum(first + 1, np.rint(hi * 100))).astype(int)
         return (sums[last] - sums[first]) / (last - first)
 
-    def _pause(self, lo: float | None, hi: float | None) -> float:
-        """Seconds over a half between ``lo`` and ``hi`` (0 for no pause of 50 ms or more)."""
-        if lo is None or hi is None or hi - lo < 0.05:
-            return 0.0
+    def _pause(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Seconds over a half between ``lo`` and ``hi`` (0 for no pause of 50 ms or more; NaN: no neighbour)."""
         n = len(self.loud) - 1
-        first = min(n, max(0, round(lo * 100)))
-        last = min(n, max(first, round(hi * 100)))
-        return (self.loud[last] - self.loud[first]) * 0.01
+        pause = ~np.isnan(lo) & ~np.isnan(hi) & (np.nan_to_num(hi) - np.nan_to_num(lo) >= 0.05)
+        first = np.clip(np.rint(np.nan_to_num(lo) * 100), 0, n).astype(int)
+        last = np.clip(np.rint(np.nan_to_num(hi) * 100), first, n).astype(int)
+        return np.where(pause, (self.loud[last] - self.loud[first]) * 0.01, 0.0)
 
-    def around(self, start: float, end: float, before_end: float | None, after_start: float | None) -> tuple:
-        """The sound's columns of ``FEATURES`` for a word from ``start`` to ``end``, whose spoken neighbours end
-        at ``before_end`` and start at ``after_start`` (None: none)."""
+    def columns(self, starts: np.ndarray, ends: np.ndarray, before_ends: np.ndarray, after_starts: np.ndarray
+                ) -> np.ndarray:
+        """The sound's columns for words from ``starts`` to ``ends`` whose spoken neighbours end at ``before_ends``
+        and start at ``after_starts`` (NaN: none)."""
         level = self.level
-        ahead = self._mean(level, start - 0.05, start) if start > 0.05 else 0.0
-        return (self._mean(level, start, start + 0.08),
-                self._mean(level, start - 0.1, start) if start > 0.1 else 0.0,
-                self._mean(level, start, start + 0.05) - ahead,
-                self._mean(level, start, end),
-                self._mean(self.quiet, start, min(end, start + 0.3)),
-                self._pause(before_end, start), self._pause(end, after_start))
+        ahead = np.where(starts > 0.05, self._mean(level, starts - 0.05, starts), 0.0)
+        return np.column_stack([
+            self._mean(level, starts, starts + 0.08),
+            np.where(starts > 0.1, self._mean(level, starts - 0.1, starts), 0.0),
+            self._mean(level, starts, starts + 0.05) - ahead,
+            self._mean(level, starts, ends),
+            self._mean(self.quiet, starts, np.minimum(ends, starts + 0.3)),
+            self._pause(before_ends, starts), self._pause(ends, after_starts)])
 
 
 @dataclass(frozen=True)
