@@ -529,7 +529,7 @@ def _take_repeats_not_misheard(pairs: dict[int, int], t_texts: list[str], r_text
         if ri is None or ri >= 0 or ti == 0 or owners[ti - 1] == owners[ti]:
             continue
         ri = -ri - 1
-        if pairs.get(ti - 1) == ri - 1 and r_texts[ri] == t_texts[ti - 1] and r_texts[ri - 1] == t_texts[ti - 1]:
+        if ri and pairs.get(ti - 1) == ri - 1 and r_texts[ri] == t_texts[ti - 1] == r_texts[ri - 1]:
             pairs[ti - 1] = ri
             del pairs[ti]
 

@@ -25,6 +25,13 @@ def test_fillers_and_repeats_in_the_audio_are_skipped():
     assert a.unscripted == []
 
 
+def test_a_word_heard_twice_takes_its_later_saying_not_the_next_word_a_mishearing_of_it():
+    t = parse_transcript("A: can you say how you think the US government has managed this")
+    a = align_words(t, said("can you say how you think think that US government has managed this"))
+    assert a.timings[5].start == 2.4  # "think" takes the second "think", not the first (2.0)
+    assert a.timings[6].status != "misheard" or a.timings[6].start >= 2.8  # "the" is not the second "think"
+
+
 def test_misheard_word_takes_the_time_of_what_was_heard():
     t = parse_transcript("A: we spoke with Sacha Llorenti about the summit today")
     a = align_words(t, said("we spoke with Sasha Lorenty about the summit today"))
