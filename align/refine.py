@@ -9,7 +9,8 @@ token takes the later). A window that does not hold its words as written (a fill
 misheard into the wrong place) is aligned again in smaller pieces, and a piece of a few words that fails alone
 once more with the words either side of it (its clip holds their speech too); words the pronouncing dictionary lacks
 get a pronunciation from simple spelling rules. A refined time replaces the old one only when it is close
-to it. Words the aligner cannot place keep the recogniser's time, less the recogniser's lateness measured
+to it. A short run of words still unplaced between two placed ones is aligned once more, in a clip bounded by
+those two's refined times (``_look_again``). Words the aligner cannot place keep the recogniser's time, less the recogniser's lateness measured
 on this episode's refined words. A voice the HMM's acoustic model does not fit (under 20% of its first 60 words
 placed) is not aligned further; its words that follow a pause start where the sound rises out of the pause. The
 words the HMM did not place in such a voice, or in one it placed under FORCED_BELOW of, are then timed by a forced
@@ -47,7 +48,7 @@ from align.hmm import (ALIGN_SETTINGS, TWICE_SETTINGS, Dictionary, align_clip, a
 from align.normalise import similarity, spoken_units
 from align.retime import (FILLER_WORDS, ONSET_RISE, ONSET_SEARCH, PAUSE_RISE, PAUSE_WITHIN, QUIET_RUN, drop_crossed,
                           fit_between_refined, last_rise_after_quiet, lateness, onset_in, spread_unsure_runs,
-                          start_after_own_pause, start_at_onsets, take_later_sayings)
+                          start_after_own_pause, start_at_onsets, take_later_sayings, unplaced_runs)
 
 __all__ = ["RefineStats", "refine_times"]
 
@@ -60,6 +61,12 @@ SOUNDS_LIKE = 0.7  # align.normalise.similarity
 MARGIN = 0.5  # seconds of audio either side of a stretch
 REACH = 0.25  # seconds a window reaches at most past the midpoint between its edge word and the next word spoken
 MAX_SHIFT = 0.6  # a refined start further than this from the first estimate (or past its end) is distrusted
+# a second look at the runs of words the HMM missed, between words it placed (``_look_again``), taken on the 27
+# public and fit episodes (a3e8bd5): 30 words to within 250 ms, 2 the other way; without SHORT_EARLIER 35 and 10
+LOOK_AGAIN_WORDS = 6  # words in a run at most
+LOOK_AGAIN_SPAN = 4.0  # seconds of clip at most
+LOOK_AGAIN_REACH = 1.0  # seconds a word may move at most (one moved 2.8 s onto the wrong sound)
+SHORT_EARLIER = 0.25  # seconds a word of three letters or fewer may start earlier at most
 # the unplaced words of a voice whose words the HMM placed under this share of are timed by the forced pass too
 # (``align.pipeline``), as those of a voice given up. On the 25 public and fit episodes voices are placed at
 # 0.86-0.99, and seed-clean's en-029 voice was at 0.64 until the windows that fall short in digital silence were
@@ -80,6 +87,7 @@ class RefineStats:
     stretches: int = 0
     aligned: int = 0  # pieces aligned whole
     words_moved: int = 0  # words placed by the HMM
+    looked_again: int = 0  # of them, placed on a second look, in a clip between words it had placed
     lateness: float = 0.0  # seconds taken off the other words' recogniser times
     onsets: int = 0  # words of voices the HMM does not fit started where the sound rises after a pause
     said_twice: int = 0  # words moved onto a second saying, after a false start the text does not have
@@ -89,9 +97,9 @@ class RefineStats:
     forced: int = 0  # unplaced words of voices the HMM fits badly timed by forcing the transcript through the model
     note: str = ""
     # per transcript token, where its final time came from (evidence for align.confidence; not in the report):
-    # "hmm" (placed by PocketSphinx), "said again", "onset", "fitted" (moved between refined neighbours),
-    # "spread" (laid out in an unsure run), "recogniser" (its time less the lateness), "unfit voice" (unplaced, in a
-    # voice given up or placed under FORCED_BELOW: timed by the forced pass too), "" (not spoken)
+    # "hmm" (placed by PocketSphinx, on a second look too), "said again", "onset", "fitted" (moved between refined
+    # neighbours), "spread" (laid out in an unsure run), "recogniser" (its time less the lateness), "unfit voice"
+    # (unplaced, in a voice given up or placed under FORCED_BELOW: timed by the forced pass too), "" (not spoken)
     how: list[str] = field(default_factory=list, repr=False)
     # the unplaced tokens of voices given up or under FORCED_BELOW that the forced pass times (not those at onsets)
     unfit: set[int] = field(default_factory=set, repr=False)
@@ -185,6 +193,9 @@ def refine_times(alignment, samples, language: str | None = "en", progress=None,
     _settle_all(plan.groups, plan.window, audio.aligned, timings, refined, stats, plan.speaker_of, None, settled,
                 given_up)
     drop_crossed(timings, alignment.timings, refined)
+    looked_again = _look_again(plan, audio, timings, refined, given_up)
+    stats.looked_again = len(looked_again)
+    refined |= looked_again
     stats.words_moved = len(refined)
     stats.how = _after_hmm(plan, audio, timings, refined, given_up, stats)
     if progress:
@@ -334,20 +345,25 @@ class _Audio:
         start, end, distance, loudness = found[0]
         return repeats_in_sound.Pause(round(lo + start, 3), round(lo + end, 3), distance, loudness)
 
-    def said_twice(self, windows: list[tuple[tuple, float, float]]) -> list[tuple[float, float] | None]:
-        """For each check (memo key, clip start, end) whether a word is said twice before the next
-        (``hmm.said_twice``): the later saying's (start, end), or None; the checks not in the memo run in the
-        workers where there are many."""
-        todo = list({str(key): (key, lo, hi) for key, lo, hi in windows
-                     if self.memo.get(key, SAID_TWICE_SHAPE) is None}.values())
+    def in_workers(self, windows: list[tuple[tuple, float, float]], shape, work=None) -> None:
+        """Into the memo, the windows (key, start, end) it lacks a value of ``shape`` for, from worker processes
+        doing ``work`` (``hmm.align_in_processes``) where there are eight or more; the others, and any a failed
+        pool left, are done here when asked for."""
+        todo = list({str(key): (key, lo, hi) for key, lo, hi in windows if self.memo.get(key, shape) is None}.values())
         if self.workers >= 2 and len(todo) >= 8 and may_start_processes():
             rounds = iter([todo])
             try:
                 for key, found in align_in_processes(lambda: next(rounds, []), self.clip, self.dictionary.guessed,
-                                                     self.workers, work=said_twice_in_worker):
+                                                     self.workers, work=work):
                     self.memo.put(key, found)
-            except (OSError, RuntimeError, BrokenProcessPool):  # checked here instead
+            except (OSError, RuntimeError, BrokenProcessPool):
                 pass
+
+    def said_twice(self, windows: list[tuple[tuple, float, float]]) -> list[tuple[float, float] | None]:
+        """For each check (memo key, clip start, end) whether a word is said twice before the next
+        (``hmm.said_twice``): the later saying's (start, end), or None; the checks not in the memo run in the
+        workers where there are many."""
+        self.in_workers(windows, SAID_TWICE_SHAPE, said_twice_in_worker)
         out = []
         for key, lo, hi in windows:
             found = self.memo.get(key, SAID_TWICE_SHAPE)
@@ -386,6 +402,43 @@ def _align_in_workers(plan: _Plan, audio: _Audio, workers: int, min_parallel: in
     except (OSError, RuntimeError, BrokenProcessPool):  # no processes to be had, or one died: settled in this one
         pass
     return asked[0]
+
+
+def _look_again(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up: set) -> set[int]:
+    """Align again each run of at most LOOK_AGAIN_WORDS words the HMM did not place, between two words it did, in a
+    clip from the first of those two's start to the second's end (at most LOOK_AGAIN_SPAN): the windows that missed
+    them were clipped from the recogniser's times, which are off where it heard a word badly or not at all. A run
+    is taken whole, where the clip holds all of its words and both placed ones, each within LOOK_AGAIN_REACH of where
+    it was (the HMM's times are trusted anywhere in the clip otherwise), and no word of three letters or fewer
+    starts more than SHORT_EARLIER earlier than it did (the HMM gives such a word the first saying of a repeat:
+    "the, the"). Not in a voice the HMM was given up on. Returns the words placed."""
+    runs = []
+    for last, run, after in unplaced_runs(timings, refined):
+        if last is None or after is None or len(run) > LOOK_AGAIN_WORDS or plan.speaker_of(run) in given_up:
+            continue
+        lo, hi = round(timings[last].start - 0.05, 3), round(timings[after].end + 0.05, 3)
+        if not 0 < hi - lo <= LOOK_AGAIN_SPAN:
+            continue
+        part = [last] + run + [after]
+        said = plan.repeats.said(part, [plan.dictionary.words(plan.text(k)) for k in part])
+        runs.append((run, part, said, ("pocketsphinx", 9, [w for _, ws in said for w in ws], lo, hi, ALIGN_SETTINGS)))
+    audio.in_workers([(key, key[3], key[4]) for *_, key in runs], WINDOW_SHAPE)
+    placed: set[int] = set()
+    for run, part, said, key in runs:
+        found = audio.aligned(key, key[3], key[4])
+        trial, got = list(timings), set()
+        for k in run:  # anywhere in the clip (``_take`` keeps a word near where it was)
+            trial[k] = replace(trial[k], start=key[3], end=key[4])
+        _take(part, said, found, trial, got, complete=len(found) == len(key[2]))
+        if not got.issuperset(part) or any(
+                abs(trial[k].start - timings[k].start) > LOOK_AGAIN_REACH
+                or (trial[k].start < timings[k].start - SHORT_EARLIER and sum(c.isalnum() for c in plan.text(k)) <= 3)
+                for k in run):
+            continue
+        for k in run:
+            timings[k] = trial[k]
+        placed.update(run)
+    return placed
 
 
 def _after_hmm(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up: set, stats: RefineStats) -> list[str]:

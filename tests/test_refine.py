@@ -346,3 +346,40 @@ def test_a_stretch_cut_in_running_speech_is_aligned_with_the_words_either_side()
     assert lo < running.first_times[MAX_WORDS - 1].start
     paused = plan(MAX_PAUSE + 0.5)
     assert paused.window(paused.groups[1], "touching")[4][0] == MAX_WORDS
+
+
+def test_a_run_the_hmm_missed_is_aligned_again_between_the_words_it_placed():
+    """Words 1-3 kept the recogniser's times, 0.6 s early: aligned again in a clip from word 0's refined start to
+    word 4's end, they take the HMM's times. A short word the second look would start 0.5 s earlier than it was
+    (the first saying of "the, the") leaves its run as it was, and so does a clip that lacks one of its words."""
+    from types import SimpleNamespace as NS
+
+    from align.aligner import WordTiming as W
+    from align.refine import _look_again
+
+    texts = ["we", "met", "the", "harbour", "master", "at", "the", "dock", "today"]
+    true = [2.0, 2.4, 2.8, 3.0, 3.5, 5.0, 5.3, 5.6, 6.0]
+    timings = [W(k, "matched", round(t - (0.6 if k in (1, 2, 3) else 0.0), 3),
+                 round(t + 0.3 - (0.6 if k in (1, 2, 3) else 0.0), 3)) for k, t in enumerate(true)]
+    timings[6] = W(6, "matched", 5.8, 5.9)  # "the" at 5.8: the HMM would put it at 5.3
+    plan = NS(speaker_of=lambda part: "A", text=lambda k: texts[k], dictionary=NS(words=lambda text: [text]),
+              repeats=NS(said=lambda part, words: [(0, w) for w in words]))
+    asked = []
+
+    def aligned(key, lo, hi):
+        asked.append((key[2], lo, hi))
+        found = [(w, true[texts.index(w, 5 if lo > 4 else 0)], true[texts.index(w, 5 if lo > 4 else 0)] + 0.3)
+                 for w in key[2]]
+        return [f for f in found if f[0] != "dock"] if key[2][-1] == "today" else found
+
+    audio = NS(in_workers=lambda windows, shape: None, aligned=aligned)
+    placed = _look_again(plan, audio, timings, {0, 4, 5, 7, 8}, set())
+    assert placed == {1, 2, 3}
+    assert [timings[k].start for k in (1, 2, 3)] == [2.4, 2.8, 3.0]
+    assert asked[0] == (["we", "met", "the", "harbour", "master"], 1.95, 3.85)
+    assert timings[6].start == 5.8  # "the" would start 0.5 s earlier: left as it was
+
+    timings[6] = W(6, "matched", 5.3, 5.6)
+    timings[7] = W(7, "matched", 5.9, 6.0)
+    assert _look_again(plan, audio, timings, {0, 1, 2, 3, 4, 5, 6, 8}, set()) == set()  # "dock" not found
+    assert timings[7].start == 5.9
