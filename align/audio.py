@@ -71,6 +71,17 @@ def as_float(samples: np.ndarray) -> np.ndarray:
     return samples.astype(np.float32, copy=False)
 
 
+def as_int16(samples: np.ndarray) -> np.ndarray:
+    """16-bit samples from float samples in [-1, 1] (16-bit ones are returned as they are).
+
+    >>> as_int16(np.array([0.0, 0.5, -2.0], dtype=np.float32)).tolist()
+    [0, 16383, -32767]
+    """
+    if samples.dtype == np.int16:
+        return samples
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+
+
 def _decode(path: Path) -> np.ndarray:
     import gc
 

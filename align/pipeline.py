@@ -16,8 +16,8 @@ import numpy as np
 
 from align.acoustic import AcousticAligner
 from align.aligner import Alignment, RecognisedWord, align_words
-from align.audio import (SAMPLE_RATE, _check_readable as check_readable, container_seconds, file_digest, frame_levels,
-                         load_audio)
+from align.audio import (SAMPLE_RATE, _check_readable as check_readable, as_int16, container_seconds, file_digest,
+                         frame_levels, load_audio)
 from align.captions import CaptionStyle, Cue, caption_words, make_cues
 from align.errors import AudioError, MismatchError
 from align.cache import ArrayStore, WindowMemo, write_file
@@ -237,8 +237,7 @@ class _Episode:
         found = _read_array(path, np.float32) if path is not None else None
         if found is not None:
             return found
-        samples = self.samples()
-        levels = frame_levels(samples if samples.dtype == np.int16 else np.clip(samples, -1.0, 1.0) * 32767)
+        levels = frame_levels(as_int16(self.samples()))
         if path is not None:
             write_file(path, lambda out: np.save(out, levels, allow_pickle=False), binary=True)
         return levels

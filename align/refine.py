@@ -10,11 +10,11 @@ misheard into the wrong place) is aligned again in smaller pieces, and a piece o
 once more with the words either side of it (its clip holds their speech too); words the pronouncing dictionary lacks
 get a pronunciation from simple spelling rules. A refined time replaces the old one only when it is close
 to it. A short run of words still unplaced between two placed ones is aligned once more, in a clip bounded by
-those two's refined times (``_look_again``). Words the aligner cannot place keep the recogniser's time, less the recogniser's lateness measured
-on this episode's refined words. A voice the HMM's acoustic model does not fit (under 20% of its first 60 words
-placed) is not aligned further; its words that follow a pause start where the sound rises out of the pause. The
-words the HMM did not place in such a voice, or in one it placed under FORCED_BELOW of, are then timed by a forced
-pass too (``align.pipeline``).
+those two's refined times (``_look_again``). Words the aligner cannot place keep the recogniser's time, less the
+recogniser's lateness measured on this episode's refined words. A voice the HMM's acoustic model does not fit
+(under 20% of its first 60 words placed) is not aligned further; its words that follow a pause start where the sound
+rises out of the pause. The words the HMM did not place in such a voice, or in one it placed under FORCED_BELOW of,
+are then timed by a forced pass too (``align.pipeline``).
 
 Each window is aligned on its own: PocketSphinx's noise estimate is made anew from the two seconds before it,
 so a window's times do not depend on the windows aligned before it, and worker processes can align the
@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 
 from align import repeats as repeats_in_sound
-from align.audio import SAMPLE_RATE
+from align.audio import SAMPLE_RATE, as_int16
 from align.cache import WindowMemo
 from align.forced import rise_after_quiet
 from align.hmm import (ALIGN_SETTINGS, TWICE_SETTINGS, Dictionary, align_clip, align_in_processes, available, fold,
@@ -285,10 +285,7 @@ class _Audio:
         if self._samples is None:
             self._samples = self.samples() if callable(self.samples) else self.samples
         lead = warm_up_samples(lo) if warm_up else 0
-        window = self._samples[int(lo * SAMPLE_RATE) - lead:int(hi * SAMPLE_RATE)]
-        if window.dtype == np.int16:
-            return window
-        return (np.clip(window, -1.0, 1.0) * 32767).astype(np.int16)
+        return as_int16(self._samples[int(lo * SAMPLE_RATE) - lead:int(hi * SAMPLE_RATE)])
 
     def decoder(self):
         if self._decoder is None:

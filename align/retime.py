@@ -375,8 +375,9 @@ def spread_unsure_runs(timings, placed: set[int], texts: list[str], unscripted: 
     public and fit episodes, none made worse), unless recognised words that no token took (``unclaimed``: their
     spans) lie between. A run the aligner put after speech the transcript lacks (an ad read) is laid from where the
     sound rises after the pause that follows that speech, and keeps its times where none does. Other runs across
-    unscripted speech, runs at the episode's ends and runs across a gap longer than MAX_SPREAD keep their times. ``placed``: the refined words, and those of a voice whose times are the recogniser's by choice
-    (a voice the HMM does not fit), which no run may move.
+    unscripted speech, runs at the episode's ends and runs across a gap longer than MAX_SPREAD keep their times.
+    ``placed``: the refined words, and those of a voice whose times are the recogniser's by choice (a voice the HMM
+    does not fit), which no run may move.
 
     >>> from align.aligner import WordTiming as W
     >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "interpolated", 2.4, 2.4), W(2, "forced", 2.4, 2.4),
