@@ -230,11 +230,12 @@ def main() -> None:
         collect(episodes_dir, names, Path(a.out))
         return
     out = Path(a.out)
-    train, check = load(out, a.train.split(","), True, True), load(out, a.check.split(","))
-    every_check = load(out, a.check.split(","), True, True)
+    train, every_check = load(out, a.train.split(","), True, True), load(out, a.check.split(","), True, True)
 
     def mode(name: str) -> str:
         return name.split(" ")[1] if " " in name else ""
+
+    check = {n: v for n, v in every_check.items() if not mode(n)}  # the default mode's: the reliability diagram
 
     if a.current:
         models = {"": MODEL, "--no-refine": UNREFINED_MODEL, "--fast": FAST_MODEL}
