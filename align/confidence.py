@@ -62,8 +62,11 @@ FEATURES = (
     "word_level",  # over the whole word
     "head_quiet",  # the share of its first 0.3 s under a quarter: a word put in a pause
     "loud_before", "loud_after",  # seconds over a half in the pauses before and after it: speech no word holds
+    "lead_in_level",  # over the 0.3 s before it: a word put after its own start, or the sound of a filler
+    "after_level",  # over the 150 ms after its end: its sound going on (a word put early, on a repeat's first saying)
+    "end_fall",  # its last 50 ms less the 50 ms after: a word that ends where its sound ends
 )
-SOUND_COLUMNS = 7  # the last seven
+SOUND_COLUMNS = 10  # the last ten
 
 LOCAL_MISSES = ("recogniser", "fitted", "spread")  # how a word the HMM missed got its time
 CLAUSE_ENDS = (".", ",", ";", ":", "?", "!", "-", "—")
@@ -158,7 +161,7 @@ class _Sound:
 
     >>> levels = np.r_[np.full(100, 20.0), np.full(100, 80.0)]   # a second of quiet, then a second of speech
     >>> _Sound(levels).columns(np.array([1.0]), np.array([1.5]), np.array([0.6]), np.array([1.8])).round(2).tolist()
-    [[1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.3]]
+    [[1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.3, 0.0, 1.0, 0.0]]
     """
 
     def __init__(self, levels: np.ndarray):
@@ -197,7 +200,10 @@ class _Sound:
             self._mean(level, starts, starts + 0.05) - ahead,
             self._mean(level, starts, ends),
             self._mean(self.quiet, starts, np.minimum(ends, starts + 0.3)),
-            self._pause(before_ends, starts), self._pause(ends, after_starts)])
+            self._pause(before_ends, starts), self._pause(ends, after_starts),
+            np.where(starts > 0.0, self._mean(level, np.maximum(0.0, starts - 0.3), starts), 0.0),
+            self._mean(level, ends, ends + 0.15),
+            self._mean(level, np.maximum(0.0, ends - 0.05), ends) - self._mean(level, ends, ends + 0.05)])
 
 
 @dataclass(frozen=True)

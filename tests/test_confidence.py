@@ -37,6 +37,16 @@ def test_evidence_has_a_row_per_token_and_none_for_words_not_spoken():
     assert np.isnan(on_time_probability(rows)[5:]).all()
 
 
+def test_a_word_put_early_reads_its_own_sound_going_on_after_the_end_it_was_given():
+    words = _words(4)
+    early = W(2, "matched", 0.7, 0.8, 0.95)  # the third word, said at 0.8-1.1 s, put on the pause before it
+    rows = evidence(words, words[:2] + [early, words[3]], ["hmm"] * 4, ["we", "met", "a", "friend"], [], [], SPEECH)
+    named = [dict(zip(FEATURES, row)) for row in rows]
+    assert named[2]["after_level"] > 0.9 and named[2]["end_fall"] < -0.5  # speech right after its end
+    assert named[1]["after_level"] < 0.5 and named[1]["end_fall"] > 0.5  # a word that ends where its sound does
+    assert named[1]["lead_in_level"] > 0.5 and named[0]["lead_in_level"] == 0.0
+
+
 def test_a_word_placed_far_from_its_recognised_time_between_guesses_is_less_sure():
     before = _words(12)
     how = ["hmm"] * 12
