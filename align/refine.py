@@ -64,7 +64,7 @@ MAX_SHIFT = 0.6  # a refined start further than this from the first estimate (or
 # a second look at the runs of words the HMM missed, between words it placed (``_look_again``), taken on the 27
 # public and fit episodes (a3e8bd5): 30 words to within 250 ms, 2 the other way; without SHORT_EARLIER 35 and 10
 LOOK_AGAIN_WORDS = 6  # words in a run at most
-LOOK_AGAIN_SPAN = 4.0  # seconds of clip at most
+LOOK_AGAIN_SPAN = 6.0  # seconds of clip at most (4 s left a line of four words 0.7 s off in a 5.5 s clip)
 LOOK_AGAIN_REACH = 1.0  # seconds a word may move at most (one moved 2.8 s onto the wrong sound)
 SHORT_EARLIER = 0.25  # seconds a word of three letters or fewer may start earlier at most
 # the unplaced words of a voice whose words the HMM placed under this share of are timed by the forced pass too
