@@ -159,9 +159,10 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
     stretched over a quiet (it keeps its end; a rise of PAUSE_RISE: a lower one moved words of real recordings, whose
     own levels vary that much). The word and the next one both placed by the HMM and said by one speaker
     (``speaker_of([k])``: a turn's gap is no pause of the word's); not a word ending a clause itself (a pause after it
-    is its own), not after an abbreviation ("U.S."), not a number (its letters do not say how long it is), and not
-    where recognised words that no token took (``unclaimed``: their spans) lie before the rise: a filler the text
-    lacks, which the HMM gave to the word before it. Returns how many moved.
+    is its own), not after an abbreviation ("U.S."), not a number or a word with letters spelled out ("ALBA-TCP": its
+    letters do not say how long it is), and not where recognised words that no token took (``unclaimed``: their
+    spans) lie before the rise: a filler the text lacks, which the HMM gave to the word before it. Returns how many
+    moved.
 
     >>> from align.aligner import WordTiming as W
     >>> timings = [W(0, "matched", 1.0, 1.5), W(1, "matched", 1.5, 1.6), W(2, "matched", 2.1, 2.4)]
@@ -197,7 +198,7 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
         after_clause = (before.endswith(CLAUSE_ENDS) and "." not in before[:-1] and prev.end is not None
                         and t.start - prev.end <= FLUSH and nxt.start - t.end >= PAUSE_AFTER)
         letters = sum(ch.isalnum() for ch in word) or 1
-        stretched = not any(ch.isdigit() for ch in word) and t.end - t.start > OWN_STRETCH + 0.08 * letters
+        stretched = not _letters_unlike_length(word) and t.end - t.start > OWN_STRETCH + 0.08 * letters
         if not (after_clause or stretched):
             continue
         rise = rise_after_pause(t.start, nxt.start + 0.05, after_clause)
@@ -210,6 +211,15 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
             timings[k] = replace(t, start=rise, end=max(t.end, rise + MIN_LEFT))
             moved += 1
     return moved
+
+
+def _letters_unlike_length(word: str) -> bool:
+    """Whether a word's letters do not say how long it takes to say: a number, or capitals spelled one by one.
+
+    >>> _letters_unlike_length("ALBA-TCP"), _letters_unlike_length("2005,"), _letters_unlike_length("Alba")
+    (True, True, False)
+    """
+    return any(ch.isdigit() for ch in word) or any(a.isupper() and b.isupper() for a, b in zip(word, word[1:]))
 
 
 def last_rise_after_quiet(pcm: np.ndarray, quiet: int = QUIET_RUN, rise_db: float | None = None) -> float | None:
