@@ -34,8 +34,10 @@ FILLER_NEAR = 0.2  # seconds between a later saying's start and a heard filler's
 # after the pause (``spread_unsure_runs``), where it does; taken once
 FLOATING = 0.3
 MIN_WORD = 0.1  # seconds: the shortest a word is taken to be, where order is restored
-# a word stretched over more than STRETCHED + 0.08 s a letter may be said twice (``take_later_sayings``); taken once
-STRETCHED = 0.3
+# a word stretched over more than STRETCHED + 0.08 s a letter may be said twice (``take_later_sayings``): 0.3 taken
+# once; 0.1 since OWN_STRETCH 0.15 (2274546), on the 35 episodes: 9 words to within 250 ms, none the other way
+# (0.15: 8 and 0; 0.05: 9 and 4; 0.2: 3 and 0; 0.4: 0 and 3), for 2.4 times as many checks (seed-full 87 -> 206)
+STRETCHED = 0.1
 # a later saying of a word of LONG_WORD letters or more that lasts under TOO_SHORT of what its letters take to say
 # is another word's start ("dictator, [Jea]nine": 0.11 s for 0.61 s; the shortest of the 68 such sayings that were
 # right, on the 27 public and fit episodes and 8 of further seeds, took 0.31 of it): the word stays where it is
