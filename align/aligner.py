@@ -85,6 +85,11 @@ class Alignment:
         """(start, end) of each span of speech the transcript lacks."""
         return [(u.start, u.end) for u in self.unscripted]
 
+    @property
+    def unclaimed_spans(self) -> list[tuple[float, float]]:
+        """(start, end) of each recognised word that no transcript word took."""
+        return [(self.words[k].start, self.words[k].end) for k in self.unclaimed]
+
 
 # Scores of the unit alignment. A run of up to about four misheard units is paired (each pair costs
 # MISMATCH); longer runs become gaps. An island of fewer than three matching units inside a gap is not

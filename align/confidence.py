@@ -7,7 +7,8 @@ was placed (matched to a recognised word, misheard, found by checking the audio,
 whether PocketSphinx's HMM placed it or it kept the recogniser's time, how far the HMM moved it (two independent
 estimates that disagree), whether it sits next to an edit (text not in the audio, speech not in the text,
 recognised words no transcript word took), the pauses and overlaps with its neighbours, its duration against
-its length, and the sound at its start and in the pauses beside it (speech where no word is, quiet where one is).
+its length, and the sound at its start, just after its end and in the pauses beside it (speech where no word is,
+quiet where one is, a word's own sound going on after the end it was given).
 Small boosted decision trees combine them (``confidence_model.json`` beside this module, with
 ``confidence_model_unrefined.json`` for --no-refine and ``confidence_model_fast.json`` for --fast, written by
 ``bench/fit_confidence.py`` from episodes made with other seeds than the public ones; ``bench/README.md`` says

@@ -129,7 +129,7 @@ def align_episode(audio: str | Path | np.ndarray, transcript: str | Path | Trans
             alignment = replace(alignment, timings=anchored(alignment.timings, anchors))
     rows = evidence(aligned.timings, alignment.timings, how, [t.text for t in transcript.tokens],
                     alignment.unscripted_spans,
-                    [(alignment.words[k].start, alignment.words[k].end) for k in alignment.unclaimed],
+                    alignment.unclaimed_spans,
                     episode.levels())
     on_time = on_time_probability(rows, FAST_MODEL if options.fast else None)
     on_time[list(by_ear)] = 1.0  # set by ear

@@ -463,7 +463,7 @@ def _after_hmm(plan: _Plan, audio: _Audio, timings, refined: set[int], given_up:
         lambda a, b: audio.said_again(timings[a].start, timings[a].end, timings[b].start), unscripted,
         lambda pairs: audio.said_twice([twice_window(a, b) for a, b in pairs]), texts, plan.repeats.fillers))
     stats.lateness = lateness(first_times, timings, refined)
-    heard = [(plan.alignment.words[j].start, plan.alignment.words[j].end) for j in plan.alignment.unclaimed]
+    heard = plan.alignment.unclaimed_spans
     stats.after_pause = start_after_own_pause(timings, spoken, refined - said_twice_moved, texts,
                                               audio.rise_after_pause, plan.speaker_of, heard)
     for k, t in enumerate(timings):  # what the HMM could not place keeps the recogniser's time, less its lateness

@@ -201,8 +201,7 @@ def start_after_own_pause(timings, spoken: list[int], refined: set[int], texts: 
         before = texts[p].rstrip(CLOSING)
         after_clause = (before.endswith(CLAUSE_ENDS) and "." not in before[:-1] and prev.end is not None
                         and t.start - prev.end <= FLUSH and nxt.start - t.end >= PAUSE_AFTER)
-        letters = sum(ch.isalnum() for ch in word) or 1
-        stretched = not _letters_unlike_length(word) and t.end - t.start > OWN_STRETCH + 0.08 * letters
+        stretched = not _letters_unlike_length(word) and _stretched(t, word, OWN_STRETCH)
         if not (after_clause or stretched):
             continue
         rise = rise_after_pause(t.start, nxt.start + 0.05, after_clause)
@@ -274,15 +273,15 @@ def _letters(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalpha() or ch == "'")
 
 
-def _stretched(timing, text: str) -> bool:
-    """Whether a word lasts longer than STRETCHED plus 0.08 s a letter (over a false start and itself).
+def _stretched(timing, text: str, allowance: float = STRETCHED) -> bool:
+    """Whether a word lasts longer than ``allowance`` plus 0.08 s a letter (over a false start and itself).
 
     >>> from align.aligner import WordTiming as W
     >>> _stretched(W(0, "matched", 1.0, 1.9), "held"), _stretched(W(0, "matched", 1.0, 1.4), "held")
     (True, False)
     """
     letters = sum(ch.isalnum() for ch in text) or 1
-    return timing.end - timing.start > STRETCHED + 0.08 * letters
+    return timing.end - timing.start > allowance + 0.08 * letters
 
 
 def drop_crossed(timings, before, refined: set[int]) -> None:
