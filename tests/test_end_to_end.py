@@ -59,8 +59,22 @@ def test_the_ad_read_is_reported(result, harbour):
 
 def test_word_start_error(result, harbour):
     errors = start_errors(result, harbour["truth"]["words"])
-    assert statistics.median(errors) <= 0.15
-    assert sum(e > 1.0 for e in errors) <= 0.02 * len(errors)
+    assert statistics.median(errors) <= 0.05
+    assert sum(e <= 0.25 for e in errors) >= 0.97 * len(errors)
+    assert not any(e > 1.0 for e in errors)
+
+
+def test_the_words_worth_a_listen_hold_those_off(result, harbour):
+    """The report's worth-a-listen list names every word that starts over 250 ms from where it is said (one: "to",
+    0.4 s early), in a list of a few words."""
+    truth = harbour["truth"]["words"]
+    offset = len(result.transcript.tokens) - len(truth)
+    off = {(result.transcript.tokens[offset + k].text, result.alignment.timings[offset + k].start)
+           for k, w in enumerate(truth) if w["start"] is not None
+           and abs(result.alignment.timings[offset + k].start - w["start"]) > 0.25}
+    listed = {(entry["text"], entry["start"]) for entry in result.report["low_confidence"]}
+    assert off <= listed
+    assert len(listed) <= 0.05 * sum(w["start"] is not None for w in truth)
 
 
 def test_json_and_srt_outputs(harbour, tmp_path, capsys):
