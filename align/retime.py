@@ -128,9 +128,11 @@ def take_later_sayings(timings, spoken: list[int], refined: set[int], speaker_of
             checks.append((a, b, timings[a].start + 0.2))
     if checks and said_twice is not None:
         for (a, b, earliest), later in zip(checks, said_twice([(a, b) for a, b, _ in checks])):
-            if later is not None and earliest <= later[0] < min(later[1], timings[b].start) \
-                    and not on_filler(a, later[0]) and not unlike(a, later[0], min(later[1], timings[b].start)):
-                timings[a] = replace(timings[a], start=later[0], end=min(later[1], timings[b].start))
+            if later is None:
+                continue
+            start, end = later[0], min(later[1], timings[b].start)
+            if earliest <= start < end and not on_filler(a, start) and not unlike(a, start, end):
+                timings[a] = replace(timings[a], start=start, end=end)
                 moved += 1
     return moved
 
