@@ -196,6 +196,29 @@ def reliability(p: np.ndarray, errors: np.ndarray, png: Path | None) -> list[tup
     return table
 
 
+def ranking_curve(p: np.ndarray, errors: np.ndarray, recalls=(0.5, 0.6, 0.7, 0.8)) -> dict:
+    """How well the model ranks the words over 250 ms above the rest, whatever the threshold: average precision,
+    and the precision and share of words listed where the least sure words first reach each recall.
+
+    >>> curve = ranking_curve(np.array([0.2, 0.9, 0.4, 0.99]), np.array([0.5, 0.0, 0.01, 0.3]), recalls=(0.5, 1.0))
+    >>> curve["average_precision"], curve["at_recall"]["1.0"]
+    (0.75, {'precision': 0.5, 'share': 1.0})
+    """
+    known = ~np.isnan(errors)
+    off = errors[known] > 0.25
+    ranked = off[np.argsort(p[known], kind="stable")]
+    found = np.cumsum(ranked)
+    precision = found / np.arange(1, len(ranked) + 1)
+    recall = found / max(1, int(off.sum()))
+    at = {}
+    for target in recalls:
+        n = int(np.argmax(recall >= target))  # the shortest list that reaches the recall
+        at[str(target)] = {"precision": round(float(precision[n]), 3), "share": round((n + 1) / len(ranked), 4)}
+    return {"words": int(len(ranked)), "over_250ms": int(off.sum()),
+            "average_precision": round(float((precision * ranked).sum() / max(1, int(off.sum()))), 3),
+            "at_recall": at}
+
+
 def fit_model(episodes: dict, max_share: float = 0.0, flag_below: float | None = None) -> Model:
     """A model fitted on these episodes' rows (one mode's), flagging under ``flag_below`` or, where None, under the
     threshold that flags at most ``max_share`` of their words."""
@@ -223,7 +246,7 @@ def main() -> None:
     f.add_argument("--out", default=str(HERE / "out" / "confidence"))
     f.add_argument("--write", action="store_true", help="write the models to align/confidence_model*.json")
     f.add_argument("--png", default=str(HERE / "reliability.png"))
-    f.add_argument("--max-share", type=float, default=0.02, help="flag share on the training episodes at most")
+    f.add_argument("--max-share", type=float, default=0.025, help="flag share on the training episodes at most")
     f.add_argument("--current", action="store_true", help="score the shipped models, fit nothing")
     a = ap.parse_args()
     if a.command == "collect":
@@ -260,6 +283,7 @@ def main() -> None:
     errors = np.concatenate([e for _, e in check.values()])
     table = reliability(model.probability(rows), errors, Path(a.png) if a.png else None)
     print("reliability (check episodes): " + "; ".join(f"{m:.2f} -> {s:.3f} ({n})" for m, s, n in table))
+    print("ranking (check episodes, pooled): " + json.dumps(ranking_curve(model.probability(rows), errors)))
 
 
 if __name__ == "__main__":
