@@ -43,7 +43,7 @@ def available(language: str | None) -> bool:
 # Letter-to-sound rules for words the dictionary lacks: longest spelling first.
 _SPELLING = [
     ("tch", "CH"), ("sch", "S K"), ("ch", "CH"), ("sh", "SH"), ("th", "TH"), ("ph", "F"), ("wh", "W"),
-    ("ck", "K"), ("ng", "NG"), ("qu", "K W"), ("ll", "L"), ("gh", "G"), ("ee", "IY"), ("ea", "IY"),
+    ("ck", "K"), ("ng", "NG"), ("ny", "N Y"), ("qu", "K W"), ("ll", "L"), ("gh", "G"), ("ee", "IY"), ("ea", "IY"),
     ("oo", "UW"), ("ou", "AW"), ("ow", "OW"), ("oi", "OY"), ("oy", "OY"), ("ai", "EY"), ("ay", "EY"),
     ("au", "AO"), ("aw", "AO"), ("ie", "IY"), ("ei", "EY"), ("a", "AE"), ("b", "B"), ("c", "K"), ("d", "D"),
     ("e", "EH"), ("f", "F"), ("g", "G"), ("h", "HH"), ("i", "IH"), ("j", "JH"), ("k", "K"), ("l", "L"),
@@ -112,7 +112,8 @@ class Dictionary:
 
     def _words(self, text: str) -> list[str]:
         out: list[str] = []
-        for piece in re.split(r"[\s\-–—/_]+", fold(text)):
+        # ñ is said n-y wherever it is written (fold would make it a plain n): "Áñez" is guessed AE N Y EH Z
+        for piece in re.split(r"[\s\-–—/_]+", fold(text.replace("ñ", "ny").replace("Ñ", "Ny"))):
             for part in re.findall(r"\d+|[a-z][a-z']*", piece.strip("'")):
                 if part.isdigit():
                     out += number_words(int(part)) if len(part) < 13 else [number_words(int(d))[0] for d in part]
