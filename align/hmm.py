@@ -75,8 +75,12 @@ def guess_pronunciation(word: str) -> str:
 
 
 def fold(text: str) -> str:
+    return _unmarked(text).lower()
+
+
+def _unmarked(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 _ENTRIES: set[str] = set()
@@ -113,13 +117,16 @@ class Dictionary:
     def _words(self, text: str) -> list[str]:
         out: list[str] = []
         # ñ is said n-y wherever it is written (fold would make it a plain n): "Áñez" is guessed AE N Y EH Z
-        for piece in re.split(r"[\s\-–—/_]+", fold(text.replace("ñ", "ny").replace("Ñ", "Ny"))):
-            for part in re.findall(r"\d+|[a-z][a-z']*", piece.strip("'")):
+        for piece in re.split(r"[\s\-–—/_]+", _unmarked(text.replace("ñ", "ny").replace("Ñ", "Ny"))):
+            for part in re.findall(r"\d+|[A-Za-z][A-Za-z']*", piece.strip("'")):
                 if part.isdigit():
                     out += number_words(int(part)) if len(part) < 13 else [number_words(int(d))[0] for d in part]
                     continue
-                part = part.strip("'")
+                written, part = part, part.strip("'").lower()
                 word = next((c for c in (part, part.replace("'", "")) if c in self.entries), None)
+                if word is None and len(written) > 1 and written.isupper() and not re.search("[AEIOU]", written):
+                    out += [letter for letter in part if letter in self.entries]  # "TCP": its letters' names
+                    continue
                 if word is None:
                     word = re.sub(r"[^a-z]", "", part)
                     if not word:
