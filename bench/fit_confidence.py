@@ -214,8 +214,8 @@ def ranking_curve(p: np.ndarray, errors: np.ndarray, recalls=(0.5, 0.6, 0.7, 0.8
     for target in recalls:
         n = int(np.argmax(recall >= target))  # the shortest list that reaches the recall
         at[str(target)] = {"precision": round(float(precision[n]), 3), "share": round((n + 1) / len(ranked), 4)}
-    return {"words": int(len(ranked)), "over_250ms": int(off.sum()),
-            "average_precision": round(float((precision * ranked).sum() / max(1, int(off.sum()))), 3),
+    average = float(precision[ranked].mean()) if ranked.any() else 0.0  # precision where each wrong word is found
+    return {"words": int(len(ranked)), "over_250ms": int(off.sum()), "average_precision": round(average, 3),
             "at_recall": at}
 
 
@@ -281,9 +281,10 @@ def main() -> None:
             print(json.dumps({"set": label, "episode": name, **flag_scores(p, errors, model.flag_below)}))
     rows = np.vstack([r for r, _ in check.values()])
     errors = np.concatenate([e for _, e in check.values()])
-    table = reliability(model.probability(rows), errors, Path(a.png) if a.png else None)
+    p = model.probability(rows)
+    table = reliability(p, errors, Path(a.png) if a.png else None)
     print("reliability (check episodes): " + "; ".join(f"{m:.2f} -> {s:.3f} ({n})" for m, s, n in table))
-    print("ranking (check episodes, pooled): " + json.dumps(ranking_curve(model.probability(rows), errors)))
+    print("ranking (check episodes, pooled): " + json.dumps(ranking_curve(p, errors)))
 
 
 if __name__ == "__main__":
